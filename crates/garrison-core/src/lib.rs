@@ -1,0 +1,23 @@
+//! Garrison's domain: ids, tenancy, roles, validation rules and error codes.
+//!
+//! This crate does no IO and knows nothing of databases, HTTP or async
+//! runtimes; `.ci/check-deps` fails the build if that changes.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod password;
+pub mod role;
+pub mod secret;
+pub mod tenancy;
+pub mod time;
+pub mod validate;
+
+pub use error::ErrorCode;
+pub use ids::{AuditId, SessionId, TenantId, TokenId, UserId};
+pub use role::{Permission, Role};
+pub use secret::Secret;
+pub use tenancy::{Principal, TenantAccess, TenantScope};
+pub use time::{Clock, SystemClock, Timestamp};

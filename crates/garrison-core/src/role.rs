@@ -1,0 +1,168 @@
+//! Roles and the permissions they grant. The matrix lives here, in one
+//! place, so the web and app layers ask `role.can(Permission::X)` and never
+//! compare role names themselves.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Runs the MSSP: sees and administers every tenant.
+    MsspAdmin,
+    /// Triages for the tenants assigned to them.
+    MsspAnalyst,
+    /// Operates sensors and integrations for the tenants assigned to them.
+    MsspEngineer,
+    /// Administers their own organisation.
+    CustomerAdmin,
+    /// Works tickets and incidents of their own organisation.
+    CustomerResponder,
+    /// Reads their own organisation's data.
+    CustomerViewer,
+}
+
+impl Role {
+    pub const ALL: [Self; 6] = [
+        Self::MsspAdmin,
+        Self::MsspAnalyst,
+        Self::MsspEngineer,
+        Self::CustomerAdmin,
+        Self::CustomerResponder,
+        Self::CustomerViewer,
+    ];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MsspAdmin => "mssp-admin",
+            Self::MsspAnalyst => "mssp-analyst",
+            Self::MsspEngineer => "mssp-engineer",
+            Self::CustomerAdmin => "customer-admin",
+            Self::CustomerResponder => "customer-responder",
+            Self::CustomerViewer => "customer-viewer",
+        }
+    }
+
+    /// MSSP staff work across tenants and belong to none.
+    #[must_use]
+    pub const fn is_mssp(self) -> bool {
+        matches!(
+            self,
+            Self::MsspAdmin | Self::MsspAnalyst | Self::MsspEngineer
+        )
+    }
+
+    /// Whether this role must always use MFA. The other customer roles follow
+    /// their tenant's policy.
+    #[must_use]
+    pub const fn always_requires_mfa(self) -> bool {
+        self.is_mssp() || matches!(self, Self::CustomerAdmin)
+    }
+
+    #[must_use]
+    pub const fn can(self, permission: Permission) -> bool {
+        use Permission as P;
+        match permission {
+            P::TenantRead | P::OwnAccountManage => true,
+            P::TenantCreate | P::StaffAssignmentManage | P::AuditVerify => {
+                matches!(self, Self::MsspAdmin)
+            }
+            P::TenantSettingsManage | P::UserManage | P::AuditRead => {
+                matches!(self, Self::MsspAdmin | Self::CustomerAdmin)
+            }
+            P::UserRead => matches!(
+                self,
+                Self::MsspAdmin | Self::MsspAnalyst | Self::MsspEngineer | Self::CustomerAdmin
+            ),
+        }
+    }
+
+    /// Roles this role may give to users it creates or edits: an MSSP admin
+    /// any role, a customer admin only customer roles (in their own tenant).
+    #[must_use]
+    pub const fn can_grant(self, other: Self) -> bool {
+        match self {
+            Self::MsspAdmin => true,
+            Self::CustomerAdmin => !other.is_mssp(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown role `{0}`; expected one of mssp-admin, mssp-analyst, mssp-engineer, customer-admin, customer-responder, customer-viewer"
+)]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// Named permissions. Handlers check one of these; never a role name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See tenants one has access to.
+    TenantRead,
+    /// Create customer organisations.
+    TenantCreate,
+    /// Change a tenant's settings (name, MFA policy).
+    TenantSettingsManage,
+    /// See users of tenants one has access to.
+    UserRead,
+    /// Create, change, disable users and reset their MFA.
+    UserManage,
+    /// Assign MSSP analysts and engineers to tenants.
+    StaffAssignmentManage,
+    /// Read audit records of tenants one has access to.
+    AuditRead,
+    /// Verify the whole audit chain.
+    AuditVerify,
+    /// Change one's own password, MFA and API tokens.
+    OwnAccountManage,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().expect("parses"), role);
+        }
+        let err = "root".parse::<Role>().expect_err("unknown");
+        assert!(err.to_string().contains("customer-viewer"));
+    }
+
+    #[test]
+    fn customer_admin_cannot_grant_mssp_roles() {
+        assert!(!Role::CustomerAdmin.can_grant(Role::MsspAdmin));
+        assert!(!Role::CustomerAdmin.can_grant(Role::MsspAnalyst));
+        assert!(Role::CustomerAdmin.can_grant(Role::CustomerViewer));
+        assert!(!Role::MsspAnalyst.can_grant(Role::CustomerViewer));
+        assert!(Role::MsspAdmin.can_grant(Role::MsspAdmin));
+    }
+
+    #[test]
+    fn mfa_is_mandatory_for_staff_and_customer_admins() {
+        assert!(Role::MsspAnalyst.always_requires_mfa());
+        assert!(Role::CustomerAdmin.always_requires_mfa());
+        assert!(!Role::CustomerViewer.always_requires_mfa());
+    }
+}

@@ -1,0 +1,96 @@
+//! The scale-out backend: PostgreSQL. Several Garrison processes may share
+//! one database; migrations take an advisory lock so that only one of them
+//! migrates at a time.
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use garrison_core::audit::ChainKey;
+use garrison_store::{Backend, StoreError, StoreResult};
+use garrison_store_sql::SqlStore;
+use garrison_store_sql::migrate::{self, Migration, MigrationReport};
+use sqlx::any::AnyPoolOptions;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// An arbitrary constant naming Garrison's migration lock.
+const MIGRATION_LOCK: i64 = 0x6761_7272_6973_6f6e;
+
+/// Connects to the database at `url` (`postgres://...`). Call [`migrate`]
+/// before use.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect(
+    url: &str,
+    chain_key: ChainKey,
+    max_connections: u32,
+) -> StoreResult<SqlStore> {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(url)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+    Ok(SqlStore::new(pool, Backend::Postgres, chain_key))
+}
+
+/// Applies pending migrations under an advisory lock.
+///
+/// # Errors
+/// See [`migrate::run`].
+pub async fn migrate(store: &SqlStore) -> StoreResult<MigrationReport> {
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let result = migrate::run(&mut conn, MIGRATIONS).await;
+    let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await;
+    let report = result?;
+    unlock.map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(report)
+}
+
+/// Creates an empty database with a unique name next to the one `admin_url`
+/// points at, and returns its URL. Tests use it to give every test its own
+/// database.
+///
+/// # Errors
+/// When the server refuses the connection or the `CREATE DATABASE`.
+pub async fn create_scratch_database(admin_url: &str) -> StoreResult<String> {
+    use sqlx::ConnectOptions;
+    use sqlx::postgres::PgConnectOptions;
+
+    sqlx::any::install_default_drivers();
+    let options: PgConnectOptions = admin_url
+        .parse()
+        .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+    let name = format!("garrison_test_{}", uuid_like());
+    let mut conn = options
+        .connect()
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(options.database(&name).to_url_lossy().to_string())
+}
+
+fn uuid_like() -> String {
+    garrison_core::UserId::new().as_uuid().simple().to_string()
+}

@@ -1,0 +1,74 @@
+//! The embedded default backend: one SQLite file in the data directory, in
+//! WAL mode with foreign keys enforced, `synchronous = FULL` (a commit is on
+//! disk before it is acknowledged) and a busy timeout for the occasional
+//! second process, such as a CLI command beside a running server.
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use garrison_core::audit::ChainKey;
+use garrison_store::{Backend, StoreError, StoreResult};
+use garrison_store_sql::SqlStore;
+use garrison_store_sql::migrate::{self, Migration, MigrationReport};
+use sqlx::any::AnyPoolOptions;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// Opens (creating if needed) the database file at `path`. Call [`migrate`]
+/// before use.
+///
+/// # Errors
+/// When the file cannot be opened or created.
+pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
+    sqlx::any::install_default_drivers();
+    // The path goes into a URL: escape what a URL would read as syntax.
+    let escaped = path
+        .to_string_lossy()
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    let url = format!("sqlite://{escaped}?mode=rwc");
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA busy_timeout = 10000;",
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot open SQLite database {}: {e}",
+                path.display()
+            ))
+        })?;
+    Ok(SqlStore::new(pool, Backend::Sqlite, chain_key))
+}
+
+/// Applies pending migrations.
+///
+/// # Errors
+/// See [`migrate::run`].
+pub async fn migrate(store: &SqlStore) -> StoreResult<MigrationReport> {
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    migrate::run(&mut conn, MIGRATIONS).await
+}

@@ -1,0 +1,865 @@
+//! The conformance suite: the behaviour every storage backend must show,
+//! written once and run against SQLite and PostgreSQL.
+//!
+//! A backend's test file calls [`conformance_suite!`] with an async function
+//! that returns a fresh, migrated, empty [`Fixture`]; the macro writes one
+//! `#[tokio::test]` per check.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use garrison_core::audit::{Action, AuditEntry, ChainKey, ChainVerifier};
+use garrison_core::model::{
+    ApiToken, NewTenant, NewUser, Session, SessionStage, TenantChange, UserChange,
+};
+use garrison_core::{
+    Principal, Role, Secret, SessionId, TenantId, TenantScope, Timestamp, TokenId, UserId,
+};
+
+use crate::{AuditQuery, SessionChange, Store, StoreError, UserFilter};
+
+/// A fresh store, the key its audit chain is sealed with, and whatever must
+/// live as long as the store (a temporary directory, a database to drop).
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    pub key: ChainKey,
+    pub guard: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deref for Fixture {
+    type Target = dyn Store;
+    fn deref(&self) -> &Self::Target {
+        &*self.store
+    }
+}
+
+/// Writes one test per conformance check. `$fresh` is an async fn returning
+/// a [`Fixture`].
+#[macro_export]
+macro_rules! conformance_suite {
+    ($fresh:path) => {
+        $crate::conformance_suite!(@each $fresh;
+            tenants_are_created_listed_and_scoped,
+            tenant_slugs_are_unique_and_failures_write_no_audit,
+            tenants_are_updated,
+            users_are_scoped_by_tenant,
+            user_emails_are_unique,
+            credentials_and_password_changes,
+            mfa_enrolment_replay_and_recovery_codes,
+            staff_assignments,
+            sessions_rotate_touch_and_expire,
+            tokens_are_owned_revocable_and_touched,
+            audit_chain_is_scoped_paged_and_intact,
+            concurrent_audit_appends_keep_one_chain
+        );
+    };
+    (@each $fresh:path; $($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let fixture = $fresh().await;
+                $crate::conformance::$name(&fixture).await;
+            }
+        )*
+    };
+}
+
+fn t(ms: i64) -> Timestamp {
+    Timestamp::from_millis(1_800_000_000_000 + ms)
+}
+
+fn op() -> Principal {
+    Principal::system("conformance")
+}
+
+fn scope(tenant: TenantId) -> TenantScope {
+    op().scope(tenant)
+        .expect("the system principal sees every tenant")
+}
+
+fn audit(action: Action) -> AuditEntry {
+    AuditEntry::new(t(0), action, "conformance")
+}
+
+async fn tenant(store: &dyn Store, slug: &str) -> TenantId {
+    let new = NewTenant {
+        id: TenantId::new(),
+        slug: slug.to_owned(),
+        name: format!("{slug} Ltd"),
+        created_at: t(1),
+    };
+    store
+        .create_tenant(&new, &audit(Action::TenantCreated).tenant(Some(new.id)))
+        .await
+        .expect("create tenant");
+    new.id
+}
+
+/// Access limited to the given tenants, as a customer or assigned analyst
+/// would have it.
+fn access_of(tenants: &[TenantId]) -> garrison_core::TenantAccess {
+    let p = Principal::authenticated(
+        UserId::new(),
+        "analyst@mssp.test",
+        Role::MsspAnalyst,
+        None,
+        tenants.iter().copied(),
+        garrison_core::tenancy::AuthMethod::System,
+    )
+    .expect("principal");
+    p.access()
+}
+
+async fn user(store: &dyn Store, email: &str, role: Role, tenant: Option<TenantId>) -> UserId {
+    let new = NewUser {
+        id: UserId::new(),
+        tenant_id: tenant,
+        email: email.to_owned(),
+        display_name: email.split('@').next().unwrap_or_default().to_owned(),
+        role,
+        password_hash: Secret::from("$argon2id$fake"),
+        must_change_password: true,
+        created_at: t(2),
+    };
+    store
+        .create_user(&new, &audit(Action::UserCreated).tenant(tenant))
+        .await
+        .expect("create user");
+    new.id
+}
+
+fn session(user: UserId, token_hash: &str, expires: i64) -> Session {
+    Session {
+        id: SessionId::new(),
+        user_id: user,
+        token_hash: token_hash.to_owned(),
+        stage: SessionStage::MfaPending,
+        csrf_token: format!("csrf-{token_hash}"),
+        created_at: t(0),
+        last_seen_at: t(0),
+        expires_at: t(expires),
+        source_ip: Some("192.0.2.7".to_owned()),
+        user_agent: Some("conformance/1".to_owned()),
+        active_tenant: None,
+        pending_totp_sealed: None,
+    }
+}
+
+pub async fn tenants_are_created_listed_and_scoped(f: &Fixture) {
+    let store = &**f;
+    let b = tenant(store, "beta").await;
+    let a = tenant(store, "alpha").await;
+
+    let all = store.list_tenants(&op().access()).await.expect("list");
+    let slugs: Vec<_> = all.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(slugs, ["alpha", "beta"], "listed by slug");
+
+    let only_a = store.list_tenants(&access_of(&[a])).await.expect("list");
+    assert_eq!(only_a.len(), 1);
+    assert_eq!(only_a[0].id, a);
+    assert!(
+        store
+            .list_tenants(&access_of(&[]))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    let found = store.find_tenant(&scope(b)).await.expect("find");
+    assert_eq!(found.slug, "beta");
+    assert_eq!(found.name, "beta Ltd");
+    assert!(!found.mfa_required_for_all);
+    assert_eq!(found.created_at, t(1));
+
+    let by_slug = store
+        .find_tenant_by_slug(&access_of(&[a]), "alpha")
+        .await
+        .expect("slug");
+    assert_eq!(by_slug.id, a);
+    assert!(matches!(
+        store.find_tenant_by_slug(&access_of(&[a]), "beta").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.find_tenant(&scope(TenantId::new())).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn tenant_slugs_are_unique_and_failures_write_no_audit(f: &Fixture) {
+    let store = &**f;
+    tenant(store, "acme").await;
+    let head = store.audit_head().await.expect("head");
+    let dup = NewTenant {
+        id: TenantId::new(),
+        slug: "acme".to_owned(),
+        name: "Other".to_owned(),
+        created_at: t(3),
+    };
+    let err = store
+        .create_tenant(&dup, &audit(Action::TenantCreated))
+        .await
+        .expect_err("duplicate slug");
+    assert!(matches!(err, StoreError::Conflict("slug")), "{err:?}");
+    assert_eq!(
+        store.audit_head().await.expect("head"),
+        head,
+        "no audit record for a failed change"
+    );
+}
+
+pub async fn tenants_are_updated(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let change = TenantChange {
+        name: Some("Acme Corporation".to_owned()),
+        mfa_required_for_all: Some(true),
+    };
+    let updated = store
+        .update_tenant(&scope(a), &change, &audit(Action::TenantUpdated))
+        .await
+        .expect("update");
+    assert_eq!(updated.name, "Acme Corporation");
+    assert!(updated.mfa_required_for_all);
+    let partial = TenantChange {
+        name: None,
+        mfa_required_for_all: Some(false),
+    };
+    let updated = store
+        .update_tenant(&scope(a), &partial, &audit(Action::TenantUpdated))
+        .await
+        .expect("update");
+    assert_eq!(updated.name, "Acme Corporation", "unchanged field kept");
+    assert!(!updated.mfa_required_for_all);
+    assert!(matches!(
+        store
+            .update_tenant(
+                &scope(TenantId::new()),
+                &change,
+                &audit(Action::TenantUpdated)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn users_are_scoped_by_tenant(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let admin = user(store, "root@mssp.test", Role::MsspAdmin, None).await;
+    let ua = user(store, "ann@acme.test", Role::CustomerAdmin, Some(a)).await;
+    let ub = user(store, "bob@bravo.test", Role::CustomerViewer, Some(b)).await;
+
+    let seen = store
+        .find_user(&access_of(&[a]), ua)
+        .await
+        .expect("own tenant");
+    assert_eq!(seen.email, "ann@acme.test");
+    assert_eq!(seen.role, Role::CustomerAdmin);
+    assert_eq!(seen.tenant_id, Some(a));
+    assert!(seen.must_change_password);
+    assert!(!seen.has_mfa());
+    for hidden in [ub, admin, UserId::new()] {
+        assert!(matches!(
+            store.find_user(&access_of(&[a]), hidden).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+    assert_eq!(
+        store
+            .find_user(&op().access(), admin)
+            .await
+            .expect("all")
+            .role,
+        Role::MsspAdmin
+    );
+
+    let emails = |users: Vec<garrison_core::model::User>| -> Vec<String> {
+        users.into_iter().map(|u| u.email).collect()
+    };
+    assert_eq!(
+        emails(
+            store
+                .list_users(&op().access(), UserFilter::All)
+                .await
+                .expect("list")
+        ),
+        ["ann@acme.test", "bob@bravo.test", "root@mssp.test"]
+    );
+    assert_eq!(
+        emails(
+            store
+                .list_users(&access_of(&[a]), UserFilter::All)
+                .await
+                .expect("list")
+        ),
+        ["ann@acme.test"]
+    );
+    assert!(
+        store
+            .list_users(&access_of(&[a]), UserFilter::Tenant(b))
+            .await
+            .expect("list")
+            .is_empty(),
+        "a filter cannot widen access"
+    );
+    assert!(
+        store
+            .list_users(&access_of(&[a, b]), UserFilter::Staff)
+            .await
+            .expect("list")
+            .is_empty(),
+        "staff are visible only with access to every tenant"
+    );
+    assert_eq!(
+        emails(
+            store
+                .list_users(&op().access(), UserFilter::Staff)
+                .await
+                .expect("list")
+        ),
+        ["root@mssp.test"]
+    );
+
+    let change = UserChange {
+        display_name: Some("Ann A.".to_owned()),
+        role: Some(Role::CustomerResponder),
+        is_disabled: Some(true),
+    };
+    let updated = store
+        .update_user(
+            &access_of(&[a]),
+            ua,
+            &change,
+            t(9),
+            &audit(Action::UserUpdated),
+        )
+        .await
+        .expect("update");
+    assert_eq!(updated.display_name, "Ann A.");
+    assert_eq!(updated.role, Role::CustomerResponder);
+    assert!(updated.is_disabled);
+    assert_eq!(updated.updated_at, t(9));
+    assert!(matches!(
+        store
+            .update_user(
+                &access_of(&[a]),
+                ub,
+                &change,
+                t(9),
+                &audit(Action::UserUpdated)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn user_emails_are_unique(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    user(store, "dup@acme.test", Role::CustomerViewer, Some(a)).await;
+    let again = NewUser {
+        id: UserId::new(),
+        tenant_id: None,
+        email: "dup@acme.test".to_owned(),
+        display_name: "x".to_owned(),
+        role: Role::MsspAnalyst,
+        password_hash: Secret::from("h"),
+        must_change_password: false,
+        created_at: t(0),
+    };
+    let err = store
+        .create_user(&again, &audit(Action::UserCreated))
+        .await
+        .expect_err("duplicate");
+    assert!(matches!(err, StoreError::Conflict("email")), "{err:?}");
+}
+
+pub async fn credentials_and_password_changes(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let u = user(store, "carol@acme.test", Role::CustomerViewer, Some(a)).await;
+    assert!(
+        store
+            .find_credentials_by_email("nobody@acme.test")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let creds = store
+        .find_credentials_by_email("carol@acme.test")
+        .await
+        .expect("lookup")
+        .expect("exists");
+    assert_eq!(creds.user.id, u);
+    assert_eq!(creds.password_hash.expose(), "$argon2id$fake");
+    assert!(creds.totp_secret_sealed.is_none());
+
+    store
+        .create_session(&session(u, "s1", 1000))
+        .await
+        .expect("session");
+    store
+        .create_session(&session(u, "s2", 1000))
+        .await
+        .expect("session");
+    store
+        .set_password(
+            u,
+            &Secret::from("$argon2id$new"),
+            false,
+            t(5),
+            &audit(Action::PasswordChanged),
+        )
+        .await
+        .expect("set password");
+    let creds = store.find_credentials(u).await.expect("creds");
+    assert_eq!(creds.password_hash.expose(), "$argon2id$new");
+    assert!(!creds.user.must_change_password);
+    assert!(
+        store.find_session("s1").await.expect("find").is_none(),
+        "sessions end"
+    );
+    assert!(store.find_session("s2").await.expect("find").is_none());
+
+    store
+        .record_login(u, t(7), &audit(Action::LoginSucceeded))
+        .await
+        .expect("login");
+    assert_eq!(
+        store
+            .find_credentials(u)
+            .await
+            .expect("creds")
+            .user
+            .last_login_at,
+        Some(t(7))
+    );
+    assert!(matches!(
+        store.find_credentials(UserId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn mfa_enrolment_replay_and_recovery_codes(f: &Fixture) {
+    let store = &**f;
+    let u = user(store, "dave@mssp.test", Role::MsspAnalyst, None).await;
+    let codes: Vec<String> = (0..3).map(|i| format!("hash-{i}")).collect();
+    store
+        .set_mfa(
+            u,
+            Some("sealed-secret"),
+            &codes,
+            t(4),
+            &audit(Action::MfaEnrolled),
+        )
+        .await
+        .expect("enrol");
+    let creds = store.find_credentials(u).await.expect("creds");
+    assert_eq!(
+        creds
+            .totp_secret_sealed
+            .as_ref()
+            .map(|s| s.expose().as_str()),
+        Some("sealed-secret")
+    );
+    assert_eq!(creds.user.mfa_enrolled_at, Some(t(4)));
+    assert_eq!(
+        store.count_unused_recovery_codes(u).await.expect("count"),
+        3
+    );
+
+    assert!(store.use_totp_step(u, 100).await.expect("step"));
+    assert!(
+        !store.use_totp_step(u, 100).await.expect("step"),
+        "replay refused"
+    );
+    assert!(
+        !store.use_totp_step(u, 99).await.expect("step"),
+        "older step refused"
+    );
+    assert!(store.use_totp_step(u, 101).await.expect("step"));
+
+    assert!(
+        store
+            .use_recovery_code(u, "hash-1", t(5), &audit(Action::RecoveryCodeUsed))
+            .await
+            .expect("use")
+    );
+    assert!(
+        !store
+            .use_recovery_code(u, "hash-1", t(6), &audit(Action::RecoveryCodeUsed))
+            .await
+            .expect("use"),
+        "a recovery code works once"
+    );
+    assert!(
+        !store
+            .use_recovery_code(u, "hash-x", t(6), &audit(Action::RecoveryCodeUsed))
+            .await
+            .expect("use")
+    );
+    assert_eq!(
+        store.count_unused_recovery_codes(u).await.expect("count"),
+        2
+    );
+
+    store
+        .replace_recovery_codes(
+            u,
+            &["n1".to_owned(), "n2".to_owned()],
+            &audit(Action::RecoveryCodesRegenerated),
+        )
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.count_unused_recovery_codes(u).await.expect("count"),
+        2
+    );
+    assert!(
+        !store
+            .use_recovery_code(u, "hash-0", t(7), &audit(Action::RecoveryCodeUsed))
+            .await
+            .expect("use"),
+        "old codes are gone"
+    );
+
+    store
+        .set_mfa(u, None, &[], t(8), &audit(Action::MfaReset))
+        .await
+        .expect("reset");
+    let creds = store.find_credentials(u).await.expect("creds");
+    assert!(creds.totp_secret_sealed.is_none());
+    assert!(!creds.user.has_mfa());
+    assert_eq!(
+        store.count_unused_recovery_codes(u).await.expect("count"),
+        0
+    );
+    assert!(
+        store.use_totp_step(u, 1).await.expect("step"),
+        "the step counter restarts with a new secret"
+    );
+}
+
+pub async fn staff_assignments(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let s = user(store, "eve@mssp.test", Role::MsspEngineer, None).await;
+    assert!(store.list_assignments(s).await.expect("list").is_empty());
+    store
+        .assign_staff(s, &scope(a), t(1), &audit(Action::StaffAssigned))
+        .await
+        .expect("assign");
+    store
+        .assign_staff(s, &scope(a), t(2), &audit(Action::StaffAssigned))
+        .await
+        .expect("assigning twice is harmless");
+    store
+        .assign_staff(s, &scope(b), t(1), &audit(Action::StaffAssigned))
+        .await
+        .expect("assign");
+    let mut got = store.list_assignments(s).await.expect("list");
+    got.sort();
+    let mut want = vec![a, b];
+    want.sort();
+    assert_eq!(got, want);
+    let staff = store.list_assigned_staff(&scope(a)).await.expect("staff");
+    assert_eq!(staff.len(), 1);
+    assert_eq!(staff[0].id, s);
+    store
+        .unassign_staff(s, &scope(a), &audit(Action::StaffUnassigned))
+        .await
+        .expect("unassign");
+    assert_eq!(store.list_assignments(s).await.expect("list"), vec![b]);
+    assert!(matches!(
+        store
+            .unassign_staff(s, &scope(a), &audit(Action::StaffUnassigned))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .assign_staff(
+                s,
+                &scope(TenantId::new()),
+                t(1),
+                &audit(Action::StaffAssigned)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn sessions_rotate_touch_and_expire(f: &Fixture) {
+    let store = &**f;
+    let u = user(store, "fay@mssp.test", Role::MsspAdmin, None).await;
+    let a = tenant(store, "acme").await;
+    let first = session(u, "tok-1", 1000);
+    store.create_session(&first).await.expect("create");
+    assert_eq!(
+        store.find_session("tok-1").await.expect("find"),
+        Some(first.clone())
+    );
+    assert!(store.find_session("tok-x").await.expect("find").is_none());
+
+    let mut second = session(u, "tok-2", 2000);
+    second.stage = SessionStage::Full;
+    store
+        .rotate_session(first.id, &second)
+        .await
+        .expect("rotate");
+    assert!(
+        store.find_session("tok-1").await.expect("find").is_none(),
+        "old id is dead"
+    );
+    let found = store
+        .find_session("tok-2")
+        .await
+        .expect("find")
+        .expect("new");
+    assert_eq!(found.stage, SessionStage::Full);
+
+    store.touch_session(second.id, t(50)).await.expect("touch");
+    let change = SessionChange {
+        stage: Some(SessionStage::MfaEnrolment),
+        active_tenant: Some(Some(a)),
+        pending_totp_sealed: Some(Some("pending".to_owned())),
+    };
+    store
+        .update_session(second.id, &change)
+        .await
+        .expect("update");
+    let found = store
+        .find_session("tok-2")
+        .await
+        .expect("find")
+        .expect("exists");
+    assert_eq!(found.last_seen_at, t(50));
+    assert_eq!(found.stage, SessionStage::MfaEnrolment);
+    assert_eq!(found.active_tenant, Some(a));
+    assert_eq!(found.pending_totp_sealed.as_deref(), Some("pending"));
+    let clear = SessionChange {
+        active_tenant: Some(None),
+        pending_totp_sealed: Some(None),
+        ..SessionChange::default()
+    };
+    store
+        .update_session(second.id, &clear)
+        .await
+        .expect("update");
+    let found = store
+        .find_session("tok-2")
+        .await
+        .expect("find")
+        .expect("exists");
+    assert_eq!(found.active_tenant, None);
+    assert_eq!(found.pending_totp_sealed, None);
+    assert_eq!(found.stage, SessionStage::MfaEnrolment);
+
+    store
+        .create_session(&session(u, "tok-3", 500))
+        .await
+        .expect("create");
+    store
+        .create_session(&session(u, "tok-4", 3000))
+        .await
+        .expect("create");
+    assert_eq!(
+        store
+            .delete_expired_sessions(t(1500))
+            .await
+            .expect("expire"),
+        1
+    );
+    assert!(store.find_session("tok-3").await.expect("find").is_none());
+    assert_eq!(
+        store
+            .delete_user_sessions(u, Some(second.id))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert!(
+        store.find_session("tok-2").await.expect("find").is_some(),
+        "kept"
+    );
+    store.delete_session(second.id).await.expect("delete");
+    assert!(store.find_session("tok-2").await.expect("find").is_none());
+}
+
+pub async fn tokens_are_owned_revocable_and_touched(f: &Fixture) {
+    let store = &**f;
+    let u = user(store, "gil@mssp.test", Role::MsspAnalyst, None).await;
+    let other = user(store, "hal@mssp.test", Role::MsspAnalyst, None).await;
+    let token = ApiToken {
+        id: TokenId::new(),
+        user_id: u,
+        name: "ci".to_owned(),
+        prefix: "grn_abcd".to_owned(),
+        token_hash: "token-hash".to_owned(),
+        created_at: t(1),
+        last_used_at: None,
+        expires_at: Some(t(10_000)),
+        revoked_at: None,
+    };
+    store
+        .create_token(&token, &audit(Action::TokenCreated))
+        .await
+        .expect("create");
+    assert_eq!(
+        store.find_token_by_hash("token-hash").await.expect("find"),
+        Some(token.clone())
+    );
+    assert!(
+        store
+            .find_token_by_hash("nope")
+            .await
+            .expect("find")
+            .is_none()
+    );
+    assert_eq!(
+        store.list_tokens(u).await.expect("list"),
+        vec![token.clone()]
+    );
+    assert!(store.list_tokens(other).await.expect("list").is_empty());
+
+    store.touch_token(token.id, t(20)).await.expect("touch");
+    assert_eq!(
+        store
+            .find_token_by_hash("token-hash")
+            .await
+            .expect("find")
+            .and_then(|t| t.last_used_at),
+        Some(t(20))
+    );
+    assert!(
+        matches!(
+            store
+                .revoke_token(other, token.id, t(30), &audit(Action::TokenRevoked))
+                .await,
+            Err(StoreError::NotFound)
+        ),
+        "only the owner's token can be revoked through the owner"
+    );
+    store
+        .revoke_token(u, token.id, t(30), &audit(Action::TokenRevoked))
+        .await
+        .expect("revoke");
+    let revoked = store
+        .find_token_by_hash("token-hash")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(revoked.revoked_at, Some(t(30)));
+    assert!(!revoked.is_usable(t(31)));
+}
+
+pub async fn audit_chain_is_scoped_paged_and_intact(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    for i in 0..5 {
+        let entry = audit(Action::LoginFailed)
+            .tenant(Some(if i % 2 == 0 { a } else { b }))
+            .target(format!("attempt-{i}"))
+            .source(Some("198.51.100.1".to_owned()))
+            .details(&serde_json_lite(i))
+            .failed();
+        let record = store.append_audit(&entry).await.expect("append");
+        assert_eq!(record.target, format!("attempt-{i}"));
+        assert_eq!(record.outcome, garrison_core::audit::Outcome::Failure);
+    }
+    let head = store.audit_head().await.expect("head").expect("some");
+    assert_eq!(head.0, 7, "two tenant creations and five appends");
+
+    let all = store
+        .list_audit(&op().access(), &AuditQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 7);
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+
+    let only_a = store
+        .list_audit(&access_of(&[a]), &AuditQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(only_a.len(), 4, "tenant a's creation and three attempts");
+    assert!(only_a.iter().all(|r| r.tenant_id == Some(a)));
+    let narrowed = store
+        .list_audit(
+            &access_of(&[a]),
+            &AuditQuery {
+                tenant: Some(b),
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert!(narrowed.is_empty(), "a tenant filter cannot widen access");
+
+    let page = store
+        .list_audit(
+            &op().access(),
+            &AuditQuery {
+                before_seq: Some(5),
+                limit: 2,
+                tenant: None,
+            },
+        )
+        .await
+        .expect("page");
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 3]);
+
+    let mut verifier = ChainVerifier::new(&f.key);
+    let mut after = 0;
+    loop {
+        let batch = store.audit_chain_page(after, 3).await.expect("page");
+        if batch.is_empty() {
+            break;
+        }
+        for r in &batch {
+            verifier.feed(r);
+            after = r.seq;
+        }
+    }
+    let report = verifier.finish(Some(head));
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.checked, 7);
+}
+
+pub async fn concurrent_audit_appends_keep_one_chain(f: &Fixture) {
+    let store = f.store.clone();
+    let tasks = (0..24).map(|i| {
+        let store = store.clone();
+        async move {
+            store
+                .append_audit(&audit(Action::LoginFailed).target(format!("n{i}")))
+                .await
+                .expect("append")
+        }
+    });
+    let records = futures_util::future::join_all(tasks).await;
+    let mut seqs: Vec<i64> = records.iter().map(|r| r.seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=24).collect::<Vec<_>>());
+    let mut verifier = ChainVerifier::new(&f.key);
+    for r in store.audit_chain_page(0, 100).await.expect("page") {
+        verifier.feed(&r);
+    }
+    let report = verifier.finish(store.audit_head().await.expect("head"));
+    assert!(report.is_intact(), "{report:?}");
+}
+
+fn serde_json_lite(i: i32) -> serde_json::Value {
+    serde_json::json!({ "attempt": i, "note": "quote \" and <tag>" })
+}
