@@ -134,6 +134,14 @@ impl AuditEntry {
         }
     }
 
+    /// An entry for an action taken by `principal`.
+    #[must_use]
+    pub fn by(principal: &crate::Principal, at: Timestamp, action: Action) -> Self {
+        Self::new(at, action, principal.label())
+            .actor(principal.user_id())
+            .source(principal.source().map(str::to_owned))
+    }
+
     #[must_use]
     pub const fn actor(mut self, id: Option<UserId>) -> Self {
         self.actor_id = id;

@@ -94,6 +94,8 @@ pub struct Principal {
     home_tenant: Option<TenantId>,
     assigned: BTreeSet<TenantId>,
     method: AuthMethod,
+    /// The network address the request came from, for the audit log.
+    source: Option<String>,
 }
 
 /// A user record cannot be turned into a principal.
@@ -136,6 +138,7 @@ impl Principal {
                 BTreeSet::new()
             },
             method,
+            source: None,
         })
     }
 
@@ -151,7 +154,26 @@ impl Principal {
             home_tenant: None,
             assigned: BTreeSet::new(),
             method: AuthMethod::System,
+            source: None,
         }
+    }
+
+    /// Records the network address the request came from.
+    #[must_use]
+    pub fn with_source(mut self, source: Option<String>) -> Self {
+        self.source = source;
+        self
+    }
+
+    #[must_use]
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    /// Tenants an MSSP analyst or engineer is assigned to.
+    #[must_use]
+    pub const fn assigned(&self) -> &BTreeSet<TenantId> {
+        &self.assigned
     }
 
     #[must_use]

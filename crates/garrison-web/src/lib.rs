@@ -1,0 +1,293 @@
+//! Garrison's HTTP surface: the JSON API under `/api/v1`, the portal, health
+//! and metrics, and the HTTPS server. This is the only crate that knows
+//! HTTP status codes and JSON error shapes.
+//!
+//! Every route is declared once in [`build`], with its access class; the
+//! route table drives the router, the OpenAPI check and the tenant-isolation
+//! test, so a new route cannot be added without an isolation test entry.
+#![forbid(unsafe_code)]
+
+pub mod api;
+mod error;
+mod extract;
+mod metrics;
+pub mod portal;
+mod security;
+pub mod server;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use garrison_app::App;
+use garrison_core::Secret;
+
+pub use crate::error::ApiError;
+pub use crate::metrics::Metrics;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret<String>>,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Requests taking longer are cut off.
+    pub request_timeout: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct WebState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    app: Arc<App>,
+    config: WebConfig,
+    metrics: Metrics,
+}
+
+impl WebState {
+    #[must_use]
+    pub fn new(app: Arc<App>, config: WebConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                app,
+                config,
+                metrics: Metrics::new(),
+            }),
+        }
+    }
+
+    #[must_use]
+    pub fn app(&self) -> &App {
+        &self.inner.app
+    }
+
+    #[must_use]
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+}
+
+/// Who may call a route, which decides how it authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No authentication (health, metrics, OpenAPI, static files).
+    Public,
+    /// Portal pages reached before login is complete (login, MFA steps).
+    Login,
+    /// Portal pages for fully signed-in users (session cookie, CSRF on
+    /// forms).
+    Portal,
+    /// JSON API (bearer token, or session cookie with a CSRF header).
+    Api,
+}
+
+/// One route of the router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+struct Builder {
+    router: Router<WebState>,
+    specs: Vec<RouteSpec>,
+}
+
+macro_rules! method_fn {
+    ($name:ident, $axum:ident, $method:expr) => {
+        fn $name<H, T>(self, access: Access, path: &'static str, handler: H) -> Self
+        where
+            H: Handler<T, WebState>,
+            T: 'static,
+        {
+            self.add(access, $method, path, $axum(handler))
+        }
+    };
+}
+
+impl Builder {
+    fn add(
+        mut self,
+        access: Access,
+        method: Method,
+        path: &'static str,
+        handler: MethodRouter<WebState>,
+    ) -> Self {
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    method_fn!(get, get, Method::GET);
+    method_fn!(post, post, Method::POST);
+    method_fn!(put, put, Method::PUT);
+    method_fn!(patch, patch, Method::PATCH);
+    method_fn!(delete, delete, Method::DELETE);
+}
+
+/// Declares every route.
+fn build() -> Builder {
+    use Access::{Api, Login, Portal, Public};
+    use api::{audit as a_audit, me, tenants as a_tenants, tokens as a_tokens, users as a_users};
+    use portal::{
+        account, audit as p_audit, home, login, tenants as p_tenants, tokens as p_tokens,
+        users as p_users,
+    };
+
+    Builder {
+        router: Router::new(),
+        specs: Vec::new(),
+    }
+    // Public
+    .get(Public, "/healthz", api::health::healthz)
+    .get(Public, "/metrics", metrics::endpoint)
+    .get(Public, "/api/v1/openapi.json", api::openapi_json)
+    .get(Public, "/static/{file}", portal::assets::serve)
+    // API
+    .get(Api, "/api/v1/me", me::show)
+    .get(Api, "/api/v1/tenants", a_tenants::list)
+    .post(Api, "/api/v1/tenants", a_tenants::create)
+    .get(Api, "/api/v1/tenants/{tenant_id}", a_tenants::show)
+    .patch(Api, "/api/v1/tenants/{tenant_id}", a_tenants::update)
+    .get(Api, "/api/v1/tenants/{tenant_id}/staff", a_tenants::staff)
+    .put(
+        Api,
+        "/api/v1/tenants/{tenant_id}/staff/{user_id}",
+        a_tenants::assign,
+    )
+    .delete(
+        Api,
+        "/api/v1/tenants/{tenant_id}/staff/{user_id}",
+        a_tenants::unassign,
+    )
+    .get(Api, "/api/v1/users", a_users::list)
+    .post(Api, "/api/v1/users", a_users::create)
+    .get(Api, "/api/v1/users/{user_id}", a_users::show)
+    .patch(Api, "/api/v1/users/{user_id}", a_users::update)
+    .post(
+        Api,
+        "/api/v1/users/{user_id}/password-reset",
+        a_users::reset_password,
+    )
+    .post(Api, "/api/v1/users/{user_id}/mfa-reset", a_users::reset_mfa)
+    .get(Api, "/api/v1/users/{user_id}/tokens", a_users::tokens)
+    .delete(
+        Api,
+        "/api/v1/users/{user_id}/tokens/{token_id}",
+        a_users::revoke_token,
+    )
+    .get(Api, "/api/v1/tokens", a_tokens::list)
+    .post(Api, "/api/v1/tokens", a_tokens::create)
+    .delete(Api, "/api/v1/tokens/{token_id}", a_tokens::revoke)
+    .get(Api, "/api/v1/audit", a_audit::list)
+    // Portal: login steps
+    .get(Login, "/login", login::form)
+    .post(Login, "/login", login::submit)
+    .get(Login, "/login/mfa", login::mfa_form)
+    .post(Login, "/login/mfa", login::mfa_submit)
+    .get(Login, "/login/password", login::password_form)
+    .post(Login, "/login/password", login::password_submit)
+    .get(Login, "/login/enrol", login::enrol_form)
+    .post(Login, "/login/enrol", login::enrol_submit)
+    .post(Login, "/logout", login::logout)
+    // Portal: signed in
+    .get(Portal, "/", home::dashboard)
+    .post(Portal, "/session/tenant", home::switch_tenant)
+    .get(Portal, "/account", account::show)
+    .post(Portal, "/account/password", account::change_password)
+    .get(Portal, "/account/mfa", account::mfa_form)
+    .post(Portal, "/account/mfa", account::mfa_submit)
+    .post(Portal, "/account/recovery-codes", account::regenerate_codes)
+    .get(Portal, "/tenants", p_tenants::list)
+    .post(Portal, "/tenants", p_tenants::create)
+    .get(Portal, "/tenants/{tenant_id}", p_tenants::show)
+    .post(Portal, "/tenants/{tenant_id}", p_tenants::update)
+    .post(Portal, "/tenants/{tenant_id}/staff", p_tenants::assign)
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/staff/{user_id}/remove",
+        p_tenants::unassign,
+    )
+    .get(Portal, "/users", p_users::list)
+    .post(Portal, "/users", p_users::create)
+    .get(Portal, "/users/{user_id}", p_users::show)
+    .post(Portal, "/users/{user_id}", p_users::update)
+    .post(
+        Portal,
+        "/users/{user_id}/password-reset",
+        p_users::reset_password,
+    )
+    .post(Portal, "/users/{user_id}/mfa-reset", p_users::reset_mfa)
+    .post(
+        Portal,
+        "/users/{user_id}/tokens/{token_id}/revoke",
+        p_users::revoke_token,
+    )
+    .get(Portal, "/tokens", p_tokens::list)
+    .post(Portal, "/tokens", p_tokens::create)
+    .post(Portal, "/tokens/{token_id}/revoke", p_tokens::revoke)
+    .get(Portal, "/audit", p_audit::list)
+}
+
+/// Every route of the router, in declaration order.
+#[must_use]
+pub fn route_table() -> Vec<RouteSpec> {
+    build().specs
+}
+
+/// The complete router with its middleware.
+pub fn router(state: WebState) -> Router {
+    let config = state.config().clone();
+    build()
+        .router
+        .fallback(portal::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn(security::same_origin))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            config.max_body_bytes,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_response,
+        ))
+        .with_state(state)
+}

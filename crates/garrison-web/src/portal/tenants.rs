@@ -1,0 +1,220 @@
+//! Tenant pages: the list, one tenant's settings, users and assigned staff.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use garrison_app::AppError;
+use garrison_core::model::{Tenant, TenantChange, User};
+use garrison_core::{Permission, Role, TenantId};
+use garrison_store::UserFilter;
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::extract::{CsrfForm, Signed, parse_id};
+use crate::portal::{
+    Layout, NoticeQuery, PortalResult, is_form_error, page_with_status, see_other,
+};
+
+#[derive(Template)]
+#[template(path = "tenants.html")]
+struct TenantsPage {
+    layout: Layout,
+    tenants: Vec<Tenant>,
+    can_create: bool,
+    slug: String,
+    name: String,
+}
+
+async fn tenants_page(
+    s: &WebState,
+    signed: &Signed,
+    notice: Option<&str>,
+    error: Option<&AppError>,
+    slug: &str,
+    name: &str,
+) -> PortalResult {
+    let layout = Layout::new(s, signed, "Tenants", "/tenants")
+        .await?
+        .with_notice(notice)
+        .with_error(error);
+    let page = TenantsPage {
+        layout,
+        tenants: s.app().list_tenants(&signed.principal).await?,
+        can_create: signed.principal.can(Permission::TenantCreate),
+        slug: slug.to_owned(),
+        name: name.to_owned(),
+    };
+    Ok(page_with_status(&page, error))
+}
+
+/// `GET /tenants`.
+pub async fn list(
+    State(s): State<WebState>,
+    signed: Signed,
+    Query(q): Query<NoticeQuery>,
+) -> PortalResult {
+    tenants_page(&s, &signed, q.notice.as_deref(), None, "", "").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /tenants`.
+pub async fn create(State(s): State<WebState>, f: CsrfForm<Signed, CreateForm>) -> PortalResult {
+    match s
+        .app()
+        .create_tenant(&f.session.principal, &f.form.slug, &f.form.name)
+        .await
+    {
+        Ok(t) => Ok(see_other(&format!(
+            "/tenants/{}?notice=tenant-created",
+            t.id
+        ))),
+        Err(e) if is_form_error(&e) => {
+            tenants_page(&s, &f.session, None, Some(&e), &f.form.slug, &f.form.name).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tenant.html")]
+struct TenantPage {
+    layout: Layout,
+    tenant: Tenant,
+    can_edit: bool,
+    users: Option<Vec<User>>,
+    staff: Option<Vec<User>>,
+    can_assign: bool,
+    assignable: Vec<User>,
+}
+
+async fn tenant_page(
+    s: &WebState,
+    signed: &Signed,
+    id: TenantId,
+    notice: Option<&str>,
+    error: Option<&AppError>,
+) -> PortalResult {
+    let p = &signed.principal;
+    let tenant = s.app().tenant(p, id).await?;
+    let layout = Layout::new(s, signed, &tenant.name, "/tenants")
+        .await?
+        .with_notice(notice)
+        .with_error(error);
+    let can_read_users = p.can(Permission::UserRead);
+    let users = if can_read_users {
+        Some(s.app().list_users(p, UserFilter::Tenant(id)).await?)
+    } else {
+        None
+    };
+    let staff = if can_read_users {
+        Some(s.app().assigned_staff(p, id).await?)
+    } else {
+        None
+    };
+    let can_assign = p.can(Permission::StaffAssignmentManage);
+    let assignable = if can_assign {
+        let assigned: Vec<_> = staff.iter().flatten().map(|u| u.id).collect();
+        s.app()
+            .list_users(p, UserFilter::Staff)
+            .await?
+            .into_iter()
+            .filter(|u| {
+                matches!(u.role, Role::MsspAnalyst | Role::MsspEngineer)
+                    && !assigned.contains(&u.id)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = TenantPage {
+        layout,
+        can_edit: p.can(Permission::TenantSettingsManage),
+        tenant,
+        users,
+        staff,
+        can_assign,
+        assignable,
+    };
+    Ok(page_with_status(&page, error))
+}
+
+/// `GET /tenants/{tenant_id}`.
+pub async fn show(
+    State(s): State<WebState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> PortalResult {
+    tenant_page(&s, &signed, parse_id(&id)?, q.notice.as_deref(), None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    name: String,
+    /// A checkbox: present when ticked.
+    mfa_required_for_all: Option<String>,
+}
+
+/// `POST /tenants/{tenant_id}`: saves the settings.
+pub async fn update(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, UpdateForm>,
+) -> PortalResult {
+    let id: TenantId = parse_id(&id)?;
+    let change = TenantChange {
+        name: Some(f.form.name.clone()),
+        mfa_required_for_all: Some(f.form.mfa_required_for_all.is_some()),
+    };
+    match s
+        .app()
+        .update_tenant(&f.session.principal, id, change)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/tenants/{id}?notice=tenant-updated"))),
+        Err(e) if is_form_error(&e) => tenant_page(&s, &f.session, id, None, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    user: String,
+}
+
+/// `POST /tenants/{tenant_id}/staff`.
+pub async fn assign(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, AssignForm>,
+) -> PortalResult {
+    let id: TenantId = parse_id(&id)?;
+    let user =
+        parse_id(&f.form.user).map_err(|_| AppError::invalid("user", "choose a staff member"))?;
+    match s.app().assign_staff(&f.session.principal, user, id).await {
+        Ok(()) => Ok(see_other(&format!("/tenants/{id}?notice=staff-assigned"))),
+        Err(e) if is_form_error(&e) => tenant_page(&s, &f.session, id, None, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /tenants/{tenant_id}/staff/{user_id}/remove`.
+pub async fn unassign(
+    State(s): State<WebState>,
+    Path((id, user)): Path<(String, String)>,
+    f: CsrfForm<Signed, crate::portal::login::Empty>,
+) -> PortalResult {
+    let id: TenantId = parse_id(&id)?;
+    s.app()
+        .unassign_staff(&f.session.principal, parse_id(&user)?, id)
+        .await?;
+    Ok(see_other(&format!("/tenants/{id}?notice=staff-removed")))
+}

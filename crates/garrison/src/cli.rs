@@ -1,0 +1,166 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Garrison: security operations for managed security service providers.
+///
+/// One binary runs everything. Data lives in a directory (SQLite inside it
+/// by default); set GARRISON_DATABASE_URL=postgres://... to use PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(
+    name = "garrison",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Data directory: database, secret key, TLS certificate, garrison.toml.
+    #[arg(long, global = true, env = "GARRISON_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file [default: DIR/garrison.toml when present].
+    #[arg(long, global = true, env = "GARRISON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8443].
+    #[arg(long, env = "GARRISON_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// TLS certificate chain (PEM). Without it a self-signed certificate is
+    /// generated in the data directory.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP, for use behind a reverse proxy that terminates TLS.
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Garrison: web portal and API, and background jobs.
+    Serve {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Roles to run, comma-separated, for scale-out [default: all].
+        /// Available now: web, jobs.
+        #[arg(long, value_delimiter = ',', value_name = "ROLES")]
+        role: Vec<String>,
+    },
+    /// Create a demo MSSP with two customer tenants and their users, then
+    /// serve it. Safe to run again: it prints a fresh one-time admin password.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        /// Print machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Customer organisations.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a customer organisation.
+    Create {
+        /// Short name used in URLs and commands, e.g. acme-corp.
+        slug: String,
+        /// Display name [default: the slug].
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List customer organisations.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print a one-time password (to be changed at first
+    /// login).
+    Create {
+        email: String,
+        /// mssp-admin, mssp-analyst, mssp-engineer, customer-admin,
+        /// customer-responder or customer-viewer.
+        #[arg(long)]
+        role: String,
+        /// The customer organisation (slug), for customer roles.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Display name [default: the part of the e-mail before @].
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign an MSSP analyst or engineer to a customer organisation.
+    Assign {
+        email: String,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it once.
+    Create {
+        /// The user the token acts for.
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. ci.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires [default: never].
+        #[arg(long, value_name = "DAYS")]
+        expires_days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole audit chain; exits non-zero and names each altered,
+    /// inserted or deleted record.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,187 @@
+//! `garrison serve`: the web portal and API, and background jobs.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use garrison_app::App;
+use garrison_web::{WebConfig, WebState};
+
+use crate::config::Config;
+use crate::runtime::{self, Opened};
+use crate::tls;
+
+/// The roles a process can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub web: bool,
+    pub jobs: bool,
+}
+
+impl Roles {
+    pub const ALL: Self = Self {
+        web: true,
+        jobs: true,
+    };
+
+    /// Parses `--role` values.
+    pub fn parse(values: &[String]) -> Result<Self> {
+        if values.is_empty() {
+            return Ok(Self::ALL);
+        }
+        let mut roles = Self {
+            web: false,
+            jobs: false,
+        };
+        for v in values.iter().map(|v| v.trim()) {
+            match v {
+                "web" => roles.web = true,
+                "jobs" => roles.jobs = true,
+                "ingest" | "correlate" => bail!(
+                    "role `{v}` is not available in this version of Garrison; available roles: web, jobs"
+                ),
+                other => bail!("unknown role `{other}`; available roles: web, jobs"),
+            }
+        }
+        Ok(roles)
+    }
+}
+
+/// A bound listener and what it will serve.
+pub struct Prepared {
+    pub listener: TcpListener,
+    pub addr: SocketAddr,
+    pub tls: Option<garrison_web::server::TlsPem>,
+    pub app: Arc<App>,
+}
+
+impl Prepared {
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let host = match self.addr.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        format!("{scheme}://{host}:{}", self.addr.port())
+    }
+
+    pub fn fingerprint(&self) -> Option<String> {
+        self.tls.as_ref().and_then(|t| tls::fingerprint(&t.cert))
+    }
+}
+
+/// Binds the listener and loads the certificate, so that errors (a port in
+/// use, a bad certificate) surface before anything is printed as ready.
+pub fn prepare(config: &Config, opened: &Opened) -> Result<Prepared> {
+    let listener = TcpListener::bind(config.listen).with_context(|| {
+        format!(
+            "cannot listen on {}: is another Garrison running? Choose another address with --listen",
+            config.listen
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let tls = tls::load(&config.tls, &config.data_dir, addr)?;
+    Ok(Prepared {
+        listener,
+        addr,
+        tls,
+        app: runtime::app(config, opened),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs the roles until a signal arrives.
+pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()> {
+    let app = prepared.app.clone();
+    if roles.jobs {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                match app.purge_expired_sessions().await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(sessions.purged = n, "purged expired sessions")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+                }
+            }
+        });
+    }
+    if !roles.web {
+        shutdown_signal().await;
+        return Ok(());
+    }
+    let web = WebConfig {
+        trusted_proxies: config.trusted_proxies.clone(),
+        metrics_token: config.metrics_token.clone(),
+        max_body_bytes: config.max_body_bytes,
+        ..WebConfig::default()
+    };
+    let router = garrison_web::router(WebState::new(app, web));
+    tracing::info!(listen = %prepared.addr, tls = prepared.tls.is_some(), "serving");
+    garrison_web::server::serve(
+        prepared.listener,
+        router,
+        prepared.tls,
+        shutdown_signal(),
+        Duration::from_secs(10),
+    )
+    .await
+    .context("the web server stopped")
+}
+
+/// `garrison serve`.
+pub async fn serve(config: &Config, roles: Roles) -> Result<()> {
+    let opened = runtime::open(config).await?;
+    let prepared = prepare(config, &opened)?;
+    println!("Garrison is listening on {}", prepared.url());
+    if let Some(fp) = prepared.fingerprint() {
+        println!("TLS certificate SHA-256 fingerprint: {fp}");
+    }
+    run(config, prepared, roles).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles() {
+        assert_eq!(Roles::parse(&[]).expect("all"), Roles::ALL);
+        assert_eq!(
+            Roles::parse(&["web".to_owned()]).expect("web"),
+            Roles {
+                web: true,
+                jobs: false
+            }
+        );
+        let err = Roles::parse(&["ingest".to_owned()]).expect_err("later");
+        assert!(err.to_string().contains("not available"));
+        assert!(Roles::parse(&["bogus".to_owned()]).is_err());
+    }
+}
