@@ -45,6 +45,13 @@ pub fn scope(p: &Principal, tenant: TenantId) -> AppResult<TenantScope> {
 }
 
 impl App {
+    /// The scope for a tenant that exists and the principal can see.
+    async fn existing(&self, p: &Principal, tenant: TenantId) -> AppResult<TenantScope> {
+        let scope = scope(p, tenant)?;
+        self.store.find_tenant(&scope).await?;
+        Ok(scope)
+    }
+
     fn entry(&self, p: &Principal, action: Action) -> AuditEntry {
         AuditEntry::by(p, self.clock.now(), action)
     }
@@ -137,6 +144,10 @@ impl App {
     /// when the tenant is not visible; `Invalid` when role and tenant do not
     /// fit; `Conflict` when the e-mail is taken.
     pub async fn create_user(&self, p: &Principal, req: CreateUser) -> AppResult<CreatedUser> {
+        // A tenant the principal cannot see is "not found", whatever the role.
+        if let Some(t) = req.tenant {
+            self.existing(p, t).await?;
+        }
         require(p, Permission::UserManage)?;
         if !p.role().can_grant(req.role) {
             return Err(AppError::Forbidden("your role cannot grant this role"));
@@ -155,11 +166,7 @@ impl App {
                 ));
             }
             (true, None) => None,
-            (false, Some(t)) => {
-                // The tenant must be visible and exist.
-                self.store.find_tenant(&scope(p, t)?).await?;
-                Some(t)
-            }
+            (false, Some(t)) => Some(t),
         };
         let email = validate::email(&req.email)?;
         let display_name = match req.display_name.as_deref().map(str::trim) {
@@ -195,6 +202,9 @@ impl App {
     /// # Errors
     /// `Forbidden` without `UserRead`.
     pub async fn list_users(&self, p: &Principal, filter: UserFilter) -> AppResult<Vec<User>> {
+        if let UserFilter::Tenant(t) = filter {
+            self.existing(p, t).await?;
+        }
         require(p, Permission::UserRead)?;
         Ok(self.store.list_users(&p.access(), filter).await?)
     }
@@ -205,8 +215,10 @@ impl App {
         if p.user_id() == Some(id) {
             return Ok(self.store.find_credentials(id).await?.user);
         }
+        // Visibility first: an invisible user is "not found" for every role.
+        let user = self.store.find_user(&p.access(), id).await?;
         require(p, Permission::UserRead)?;
-        Ok(self.store.find_user(&p.access(), id).await?)
+        Ok(user)
     }
 
     /// A user the principal can see, by e-mail address.
@@ -235,7 +247,6 @@ impl App {
         id: UserId,
         change: UserChange,
     ) -> AppResult<User> {
-        require(p, Permission::UserRead)?;
         let current = self.store.find_user(&p.access(), id).await?;
         require(p, Permission::UserManage)?;
         if !p.role().can_grant(current.role) {
@@ -282,7 +293,6 @@ impl App {
     }
 
     async fn manageable_user(&self, p: &Principal, id: UserId) -> AppResult<User> {
-        require(p, Permission::UserRead)?;
         let user = self.store.find_user(&p.access(), id).await?;
         require(p, Permission::UserManage)?;
         if !p.role().can_grant(user.role) {
@@ -334,9 +344,9 @@ impl App {
         user: UserId,
         tenant: TenantId,
     ) -> AppResult<(User, TenantScope)> {
-        require(p, Permission::StaffAssignmentManage)?;
         let scope = scope(p, tenant)?;
         let staff = self.store.find_user(&p.access(), user).await?;
+        require(p, Permission::StaffAssignmentManage)?;
         if !matches!(staff.role, Role::MsspAnalyst | Role::MsspEngineer) {
             return Err(AppError::invalid(
                 "user",
@@ -403,7 +413,7 @@ impl App {
     /// # Errors
     /// `NotFound` when the tenant is not visible.
     pub async fn assigned_staff(&self, p: &Principal, tenant: TenantId) -> AppResult<Vec<User>> {
-        let scope = scope(p, tenant)?;
+        let scope = self.existing(p, tenant).await?;
         require(p, Permission::UserRead)?;
         Ok(self.store.list_assigned_staff(&scope).await?)
     }
@@ -536,10 +546,10 @@ impl App {
         p: &Principal,
         query: &AuditQuery,
     ) -> AppResult<Vec<AuditRecord>> {
-        require(p, Permission::AuditRead)?;
         if let Some(t) = query.tenant {
-            scope(p, t)?;
+            self.existing(p, t).await?;
         }
+        require(p, Permission::AuditRead)?;
         Ok(self.store.list_audit(&p.access(), query).await?)
     }
 

@@ -22,6 +22,8 @@ pub enum AppError {
     Invalid(#[from] Invalid),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("too many attempts; try again in {} seconds", retry_after.as_secs().max(1))]
     Throttled { retry_after: Duration },
     #[error("service unavailable: {0}")]
@@ -43,6 +45,7 @@ impl AppError {
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Invalid(_) => ErrorCode::Invalid,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::TooLarge(_) => ErrorCode::TooLarge,
             Self::Throttled { .. } => ErrorCode::Throttled,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,

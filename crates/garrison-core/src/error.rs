@@ -18,6 +18,8 @@ pub enum ErrorCode {
     Invalid,
     /// The action conflicts with existing state (duplicate slug, ...).
     Conflict,
+    /// The input exceeds a size limit.
+    TooLarge,
     /// Too many attempts; try again later.
     Throttled,
     /// A dependency (database, disk) is unavailable.
@@ -35,6 +37,7 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::Invalid => "invalid",
             Self::Conflict => "conflict",
+            Self::TooLarge => "too_large",
             Self::Throttled => "throttled",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",

@@ -36,7 +36,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         Json::<T>::from_request(req, state)
             .await
             .map(|Json(v)| Self(v))
-            .map_err(|e: JsonRejection| ApiError(AppError::invalid("body", e.body_text())))
+            .map_err(|e: JsonRejection| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError(AppError::TooLarge(
+                        "the request body is too large".to_owned(),
+                    ))
+                } else {
+                    ApiError(AppError::invalid("body", e.body_text()))
+                }
+            })
     }
 }
 

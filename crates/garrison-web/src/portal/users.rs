@@ -138,9 +138,7 @@ pub async fn create(State(s): State<WebState>, f: CsrfForm<Signed, CreateForm>) 
             };
             Ok(page_with_status(&page, None))
         }
-        Err(e) if is_form_error(&e) || matches!(e, AppError::NotFound) => {
-            users_page(&s, &f.session, None, Some(&e)).await
-        }
+        Err(e) if is_form_error(&e) => users_page(&s, &f.session, None, Some(&e)).await,
         Err(e) => Err(e.into()),
     }
 }

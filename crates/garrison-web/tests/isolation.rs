@@ -1,0 +1,678 @@
+//! Tenant isolation, route by route.
+//!
+//! Every route of the router is called by every role against its own
+//! tenant's objects, another tenant's and ids that do not exist. Another
+//! tenant's object and a missing one must both answer 404 (never 403, so
+//! that nobody learns what exists); lists and pages must never show another
+//! tenant's data; and nothing may change in the other tenant. A route
+//! without an entry in the table below fails the test, so a new route
+//! cannot skip this check.
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use garrison_core::model::{Tenant, User};
+use garrison_core::{Role, TokenId};
+use garrison_testkit::{SignedIn, TestApp, TestClient};
+use garrison_web::{Access, route_table};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Own,
+    Other,
+    Missing,
+}
+
+struct Actor {
+    role: Role,
+    session: SignedIn,
+    api: TestClient,
+    /// A second token of the actor's, for the own-token routes (revoking
+    /// the one `api` uses would sign the actor out).
+    spare_token: TokenId,
+}
+
+struct Fx {
+    t: TestApp,
+    a: Tenant,
+    b: Tenant,
+    target_a: User,
+    target_b: User,
+    tok_a: TokenId,
+    tok_b: TokenId,
+    staff_x: User,
+    actors: Vec<Actor>,
+}
+
+/// Ids put into a request.
+struct Ids {
+    tenant: String,
+    user: String,
+    staff: String,
+    token: String,
+    own_token: String,
+}
+
+fn random() -> String {
+    garrison_core::UserId::new().to_string()
+}
+
+impl Fx {
+    fn ids(&self, actor: &Actor, target: Target) -> Ids {
+        match target {
+            Target::Own => Ids {
+                tenant: self.a.id.to_string(),
+                user: self.target_a.id.to_string(),
+                staff: self.staff_x.id.to_string(),
+                token: self.tok_a.to_string(),
+                own_token: actor.spare_token.to_string(),
+            },
+            Target::Other => Ids {
+                tenant: self.b.id.to_string(),
+                user: self.target_b.id.to_string(),
+                staff: self.staff_x.id.to_string(),
+                token: self.tok_b.to_string(),
+                own_token: self.tok_b.to_string(),
+            },
+            Target::Missing => Ids {
+                tenant: random(),
+                user: random(),
+                staff: random(),
+                token: random(),
+                own_token: random(),
+            },
+        }
+    }
+
+    /// Strings that must never appear in what a non-admin of tenant A sees.
+    fn b_markers(&self) -> Vec<String> {
+        vec![
+            self.b.id.to_string(),
+            self.b.name.clone(),
+            self.target_b.email.clone(),
+            self.target_b.id.to_string(),
+            self.tok_b.to_string(),
+        ]
+    }
+}
+
+async fn fixture() -> Fx {
+    let t = TestApp::new().await;
+    let a = t.tenant("alpha").await;
+    let b = t.tenant("bravo").await;
+    let (target_a, _) = t
+        .user("target@alpha.test", Role::CustomerViewer, Some(a.id))
+        .await;
+    let (target_b, _) = t
+        .user("target@bravo.test", Role::CustomerViewer, Some(b.id))
+        .await;
+    let (staff_x, _) = t.user("staff-x@mssp.test", Role::MsspAnalyst, None).await;
+    let op = t.operator();
+    for tenant in [a.id, b.id] {
+        t.app
+            .assign_staff(&op, staff_x.id, tenant)
+            .await
+            .expect("assign");
+    }
+    let tok_a = t
+        .app
+        .create_token_for(&op, &target_a.email, "a", None)
+        .await
+        .expect("token")
+        .token
+        .id;
+    let tok_b = t
+        .app
+        .create_token_for(&op, &target_b.email, "b", None)
+        .await
+        .expect("token")
+        .token
+        .id;
+
+    let mut actors = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}@walk.test", role.as_str());
+        let tenant = (!role.is_mssp()).then_some(a.id);
+        let session = t.signed_in(&email, role, tenant).await;
+        if matches!(role, Role::MsspAnalyst | Role::MsspEngineer) {
+            t.app
+                .assign_staff(&op, session.user.id, a.id)
+                .await
+                .expect("assign");
+        }
+        let api = t.client().with_bearer(&t.token_for(&email).await);
+        let spare_token = t
+            .app
+            .create_token_for(&op, &email, "spare", None)
+            .await
+            .expect("token")
+            .token
+            .id;
+        actors.push(Actor {
+            role,
+            session,
+            api,
+            spare_token,
+        });
+    }
+    Fx {
+        t,
+        a,
+        b,
+        target_a,
+        target_b,
+        tok_a,
+        tok_b,
+        staff_x,
+        actors,
+    }
+}
+
+/// A request body.
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+type Own = Box<dyn Fn(Role) -> u16>;
+type MakeBody = Box<dyn Fn(&Ids, u32) -> Body>;
+
+/// What one route must do.
+struct Case {
+    /// Appended to the path (a query string), with the same placeholders.
+    query: &'static str,
+    /// Whether the request names a tenant's object (in the path, query or
+    /// body), so that "other" and "missing" apply.
+    names_objects: bool,
+    /// The status for the actor's own tenant, by role.
+    own: Own,
+    body: MakeBody,
+    /// For routes about the actor's own things (their tokens): another's
+    /// thing is "not found" even for the MSSP admin.
+    own_things: bool,
+}
+
+fn all(code: u16) -> Own {
+    Box::new(move |_| code)
+}
+
+/// `ok` for the listed roles, `denied` for the others.
+fn only(roles: &'static [Role], ok: u16, denied: u16) -> Own {
+    Box::new(move |r| if roles.contains(&r) { ok } else { denied })
+}
+
+const ADMINS: &[Role] = &[Role::MsspAdmin, Role::CustomerAdmin];
+const READERS: &[Role] = &[
+    Role::MsspAdmin,
+    Role::MsspAnalyst,
+    Role::MsspEngineer,
+    Role::CustomerAdmin,
+];
+const MSSP_ADMIN: &[Role] = &[Role::MsspAdmin];
+/// Roles that enrolled MFA at first login (required for them).
+const WITH_MFA: &[Role] = &[
+    Role::MsspAdmin,
+    Role::MsspAnalyst,
+    Role::MsspEngineer,
+    Role::CustomerAdmin,
+];
+
+fn no_body() -> MakeBody {
+    Box::new(|_, _| Body::None)
+}
+
+fn case(names_objects: bool, own: Own) -> Case {
+    Case {
+        query: "",
+        names_objects,
+        own,
+        body: no_body(),
+        own_things: false,
+    }
+}
+
+impl Case {
+    fn body(mut self, f: impl Fn(&Ids, u32) -> Body + 'static) -> Self {
+        self.body = Box::new(f);
+        self
+    }
+
+    fn query(mut self, q: &'static str) -> Self {
+        self.query = q;
+        self
+    }
+
+    fn own_things(mut self) -> Self {
+        self.own_things = true;
+        self
+    }
+}
+
+fn form(fields: &[(&'static str, &str)]) -> Body {
+    Body::Form(fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
+}
+
+/// The table: one entry per signed-in route (API and portal).
+fn cases() -> BTreeMap<(Method, &'static str), Case> {
+    use Method as M;
+    let mut m = BTreeMap::new();
+    let mut add = |method: Method, path: &'static str, c: Case| {
+        assert!(
+            m.insert((method, path), c).is_none(),
+            "duplicate case {path}"
+        );
+    };
+    // API
+    add(M::GET, "/api/v1/me", case(false, all(200)));
+    add(M::GET, "/api/v1/tenants", case(false, all(200)));
+    add(
+        M::POST,
+        "/api/v1/tenants",
+        case(false, only(MSSP_ADMIN, 201, 403))
+            .body(|_, n| Body::Json(json!({"slug": format!("new-{n}"), "name": "New"}))),
+    );
+    add(M::GET, "/api/v1/tenants/{tenant_id}", case(true, all(200)));
+    add(
+        M::PATCH,
+        "/api/v1/tenants/{tenant_id}",
+        case(true, only(ADMINS, 200, 403)).body(|_, _| Body::Json(json!({"name": "alpha Ltd"}))),
+    );
+    add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/staff",
+        case(true, only(READERS, 200, 403)),
+    );
+    // MSSP staff are visible to the MSSP admin only, so for everyone else
+    // the staff member in the path is "not found".
+    add(
+        M::PUT,
+        "/api/v1/tenants/{tenant_id}/staff/{user_id}",
+        case(true, only(MSSP_ADMIN, 204, 404)),
+    );
+    add(
+        M::DELETE,
+        "/api/v1/tenants/{tenant_id}/staff/{user_id}",
+        case(true, only(MSSP_ADMIN, 204, 404)),
+    );
+    add(
+        M::GET,
+        "/api/v1/users",
+        case(true, only(READERS, 200, 403)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::POST,
+        "/api/v1/users",
+        case(true, only(ADMINS, 201, 403)).body(|ids, n| {
+            Body::Json(json!({"email": format!("new{n}@alpha.test"), "role": "customer-viewer", "tenant_id": ids.tenant}))
+        }),
+    );
+    add(
+        M::GET,
+        "/api/v1/users/{user_id}",
+        case(true, only(READERS, 200, 403)),
+    );
+    add(
+        M::PATCH,
+        "/api/v1/users/{user_id}",
+        case(true, only(ADMINS, 200, 403))
+            .body(|_, _| Body::Json(json!({"display_name": "Target"}))),
+    );
+    add(
+        M::POST,
+        "/api/v1/users/{user_id}/password-reset",
+        case(true, only(ADMINS, 200, 403)),
+    );
+    add(
+        M::POST,
+        "/api/v1/users/{user_id}/mfa-reset",
+        case(true, only(ADMINS, 204, 403)),
+    );
+    add(
+        M::GET,
+        "/api/v1/users/{user_id}/tokens",
+        case(true, only(ADMINS, 200, 403)),
+    );
+    add(
+        M::DELETE,
+        "/api/v1/users/{user_id}/tokens/{token_id}",
+        case(true, only(ADMINS, 204, 403)),
+    );
+    add(M::GET, "/api/v1/tokens", case(false, all(200)));
+    add(
+        M::POST,
+        "/api/v1/tokens",
+        case(false, all(201)).body(|_, _| Body::Json(json!({"name": "walk"}))),
+    );
+    add(
+        M::DELETE,
+        "/api/v1/tokens/{token_id}",
+        case(true, all(204)).own_things(),
+    );
+    add(
+        M::GET,
+        "/api/v1/audit",
+        case(true, only(ADMINS, 200, 403)).query("?tenant={tenant_id}"),
+    );
+    // Portal
+    add(M::GET, "/", case(false, all(200)));
+    add(
+        M::POST,
+        "/session/tenant",
+        case(true, all(303)).body(|ids, _| form(&[("tenant", &ids.tenant)])),
+    );
+    add(M::GET, "/account", case(false, all(200)));
+    add(
+        M::POST,
+        "/account/password",
+        case(false, all(422)).body(|_, _| {
+            form(&[
+                ("current_password", "x"),
+                ("new_password", "one long new passphrase"),
+                ("confirm", "differs"),
+            ])
+        }),
+    );
+    add(
+        M::GET,
+        "/account/mfa",
+        case(false, only(WITH_MFA, 303, 200)),
+    );
+    add(
+        M::POST,
+        "/account/mfa",
+        case(false, only(WITH_MFA, 403, 422)).body(|_, _| form(&[("code", "000000")])),
+    );
+    add(
+        M::POST,
+        "/account/recovery-codes",
+        case(false, only(WITH_MFA, 200, 422)),
+    );
+    add(M::GET, "/tenants", case(false, all(200)));
+    add(
+        M::POST,
+        "/tenants",
+        case(false, only(MSSP_ADMIN, 303, 403))
+            .body(|_, n| form(&[("slug", &format!("p-{n}")), ("name", "P")])),
+    );
+    add(M::GET, "/tenants/{tenant_id}", case(true, all(200)));
+    add(
+        M::POST,
+        "/tenants/{tenant_id}",
+        case(true, only(ADMINS, 303, 403)).body(|_, _| form(&[("name", "alpha Ltd")])),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/staff",
+        case(true, only(MSSP_ADMIN, 303, 404)).body(|ids, _| form(&[("user", &ids.staff)])),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/staff/{user_id}/remove",
+        case(true, only(MSSP_ADMIN, 303, 404)),
+    );
+    add(M::GET, "/users", case(false, only(READERS, 200, 403)));
+    add(
+        M::POST,
+        "/users",
+        case(true, only(ADMINS, 200, 403)).body(|ids, n| {
+            form(&[
+                ("email", &format!("p{n}@alpha.test")),
+                ("role", "customer-viewer"),
+                ("tenant", &ids.tenant),
+            ])
+        }),
+    );
+    add(
+        M::GET,
+        "/users/{user_id}",
+        case(true, only(READERS, 200, 403)),
+    );
+    add(
+        M::POST,
+        "/users/{user_id}",
+        case(true, only(ADMINS, 303, 403))
+            .body(|_, _| form(&[("display_name", "Target"), ("role", "customer-viewer")])),
+    );
+    add(
+        M::POST,
+        "/users/{user_id}/password-reset",
+        case(true, only(ADMINS, 200, 403)),
+    );
+    add(
+        M::POST,
+        "/users/{user_id}/mfa-reset",
+        case(true, only(ADMINS, 303, 403)),
+    );
+    add(
+        M::POST,
+        "/users/{user_id}/tokens/{token_id}/revoke",
+        case(true, only(ADMINS, 303, 403)),
+    );
+    add(M::GET, "/tokens", case(false, all(200)));
+    add(
+        M::POST,
+        "/tokens",
+        case(false, all(200)).body(|_, _| form(&[("name", "walk")])),
+    );
+    add(
+        M::POST,
+        "/tokens/{token_id}/revoke",
+        case(true, all(303)).own_things(),
+    );
+    add(M::GET, "/audit", case(false, only(ADMINS, 200, 403)));
+    m
+}
+
+/// Public and login routes: what an anonymous client gets. None of them
+/// takes a tenant's id.
+fn anonymous_cases() -> BTreeMap<(Method, &'static str), u16> {
+    use Method as M;
+    BTreeMap::from([
+        ((M::GET, "/healthz"), 200),
+        ((M::GET, "/metrics"), 200),
+        ((M::GET, "/api/v1/openapi.json"), 200),
+        ((M::GET, "/static/{file}"), 200),
+        ((M::GET, "/login"), 200),
+        ((M::POST, "/login"), 403),
+        ((M::GET, "/login/mfa"), 303),
+        ((M::POST, "/login/mfa"), 303),
+        ((M::GET, "/login/password"), 303),
+        ((M::POST, "/login/password"), 303),
+        ((M::GET, "/login/enrol"), 303),
+        ((M::POST, "/login/enrol"), 303),
+        ((M::POST, "/logout"), 303),
+    ])
+}
+
+fn fill(template: &str, ids: &Ids) -> String {
+    let own_token = template.starts_with("/api/v1/tokens/") || template.starts_with("/tokens/");
+    let user = if template.contains("/staff/") {
+        &ids.staff
+    } else {
+        &ids.user
+    };
+    template
+        .replace("{tenant_id}", &ids.tenant)
+        .replace("{user_id}", user)
+        .replace(
+            "{token_id}",
+            if own_token {
+                &ids.own_token
+            } else {
+                &ids.token
+            },
+        )
+        .replace("{file}", "app.css")
+}
+
+async fn send(
+    actor: &Actor,
+    access: Access,
+    method: Method,
+    path: &str,
+    body: Body,
+) -> (StatusCode, String) {
+    let r = match access {
+        Access::Api => match body {
+            Body::Json(v) => actor.api.api(method, path, Some(v)).await,
+            _ => actor.api.api(method, path, None).await,
+        },
+        _ => {
+            let client = &actor.session.client;
+            if method == Method::GET {
+                client.get(path).await
+            } else {
+                let mut fields: Vec<(&str, String)> = match body {
+                    Body::Form(f) => f,
+                    _ => Vec::new(),
+                };
+                fields.push(("csrf", actor.session.csrf.clone()));
+                let borrowed: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                client.post_form(path, &borrowed).await
+            }
+        }
+    };
+    (r.status, r.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_keeps_tenants_apart() {
+    let fx = fixture().await;
+    let table = cases();
+    let anonymous = anonymous_cases();
+    let routes = route_table();
+
+    let missing: Vec<String> = routes
+        .iter()
+        .filter(|r| {
+            let key = (r.method.clone(), r.path);
+            !table.contains_key(&key) && !anonymous.contains_key(&key)
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an isolation entry: {missing:?}"
+    );
+    let stale: Vec<_> = table
+        .keys()
+        .chain(anonymous.keys())
+        .filter(|(m, p)| !routes.iter().any(|r| &r.method == m && r.path == *p))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "entries for routes that no longer exist: {stale:?}"
+    );
+
+    let markers = fx.b_markers();
+    let mut failures = Vec::new();
+    let mut n = 0_u32;
+
+    for route in &routes {
+        let key = (route.method.clone(), route.path);
+        if let Some(expected) = anonymous.get(&key) {
+            let c = fx.t.client();
+            let path = fill(route.path, &fx.ids(&fx.actors[0], Target::Missing));
+            let r = if route.method == Method::GET {
+                c.get(&path).await
+            } else {
+                c.post_form(&path, &[]).await
+            };
+            if r.status.as_u16() != *expected {
+                failures.push(format!(
+                    "anonymous {} {path}: {} (expected {expected})",
+                    route.method, r.status
+                ));
+            }
+            if let Some(m) = markers.iter().find(|m| r.body.contains(m.as_str())) {
+                failures.push(format!(
+                    "anonymous {} {path} shows tenant B's {m}",
+                    route.method
+                ));
+            }
+            continue;
+        }
+        let case = &table[&key];
+        for actor in &fx.actors {
+            let targets: &[Target] = if !case.names_objects {
+                &[Target::Own]
+            } else if actor.role == Role::MsspAdmin && !case.own_things {
+                // The MSSP admin sees every tenant: there is no "other".
+                &[Target::Own, Target::Missing]
+            } else {
+                &[Target::Own, Target::Other, Target::Missing]
+            };
+            for &target in targets {
+                n += 1;
+                // Undo earlier calls that would change this one's answer.
+                let op = fx.t.operator();
+                for t in [fx.a.id, fx.b.id] {
+                    fx.t.app
+                        .assign_staff(&op, fx.staff_x.id, t)
+                        .await
+                        .expect("reassign");
+                }
+                let ids = fx.ids(actor, target);
+                let path = format!("{}{}", fill(route.path, &ids), fill(case.query, &ids));
+                let expected = match target {
+                    Target::Own => (case.own)(actor.role),
+                    Target::Other | Target::Missing => 404,
+                };
+                let (status, body) = send(
+                    actor,
+                    route.access,
+                    route.method.clone(),
+                    &path,
+                    (case.body)(&ids, n),
+                )
+                .await;
+                if status.as_u16() != expected {
+                    failures.push(format!(
+                        "{} {} {path} ({target:?}): {status} (expected {expected})",
+                        actor.role, route.method
+                    ));
+                }
+                if actor.role != Role::MsspAdmin {
+                    if let Some(m) = markers.iter().find(|m| body.contains(m.as_str())) {
+                        failures.push(format!(
+                            "{} {} {path} ({target:?}) shows tenant B's {m}",
+                            actor.role, route.method
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Nothing happened to tenant B through all that.
+    let op = fx.t.operator();
+    let b = fx.t.app.tenant(&op, fx.b.id).await.expect("b");
+    assert_eq!(b.name, fx.b.name);
+    let target_b = fx.t.app.user(&op, fx.target_b.id).await.expect("target b");
+    assert_eq!(target_b.display_name, fx.target_b.display_name);
+    assert!(!target_b.is_disabled);
+    let tokens =
+        fx.t.app
+            .list_tokens(&op, Some(fx.target_b.id))
+            .await
+            .expect("tokens");
+    assert!(
+        tokens.iter().all(|t| t.revoked_at.is_none()),
+        "tenant B's token was revoked"
+    );
+    let users_b =
+        fx.t.app
+            .list_users(&op, garrison_store::UserFilter::Tenant(fx.b.id))
+            .await
+            .expect("users");
+    assert_eq!(users_b.len(), 1, "no user was created in tenant B");
+}
