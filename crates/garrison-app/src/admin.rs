@@ -559,23 +559,31 @@ impl App {
     /// `Forbidden` unless MSSP admin.
     pub async fn verify_audit(&self, p: &Principal) -> AppResult<ChainReport> {
         require(p, Permission::AuditVerify)?;
-        // Records appended while the walk runs lie beyond the head read
-        // here and are left for the next verification.
-        let head = self.store.audit_head().await?;
-        let head_seq = head.as_ref().map_or(0, |h| h.0);
+        // Records appended while the walk runs are checked against the head
+        // read at the end; anything beyond that head was inserted.
+        let first_head = self.store.audit_head().await?.map_or(0, |h| h.0);
         let mut verifier = ChainVerifier::new(self.keys.chain());
+        let mut later = Vec::new();
         let mut after = 0;
-        'walk: loop {
+        loop {
             let page = self.store.audit_chain_page(after, 1000).await?;
-            if page.is_empty() {
-                break;
-            }
-            for r in &page {
-                if r.seq > head_seq {
-                    break 'walk;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for r in page {
+                if r.seq <= first_head {
+                    verifier.feed(&r);
+                } else {
+                    later.push(r);
                 }
+            }
+        }
+        let head = self.store.audit_head().await?;
+        let last_head = head.as_ref().map_or(0, |h| h.0);
+        for r in &later {
+            if r.seq <= last_head {
                 verifier.feed(r);
-                after = r.seq;
+            } else {
+                verifier.beyond_head(r);
             }
         }
         Ok(verifier.finish(head))

@@ -277,6 +277,9 @@ pub enum ChainFault {
     /// The chain ends before its recorded head: records were deleted at the
     /// end, or the head was edited.
     HeadMismatch { head_seq: i64, last_seq: i64 },
+    /// A record lies beyond the chain head: it was inserted behind the
+    /// chain's back.
+    BeyondHead { seq: i64, id: AuditId },
 }
 
 impl std::fmt::Display for ChainFault {
@@ -295,6 +298,10 @@ impl std::fmt::Display for ChainFault {
             Self::Missing { from_seq, to_seq } => {
                 write!(f, "records #{from_seq} to #{to_seq} are missing")
             }
+            Self::BeyondHead { seq, id } => write!(
+                f,
+                "record #{seq} ({id}) lies beyond the chain head: it was inserted"
+            ),
             Self::HeadMismatch { head_seq, last_seq } => write!(
                 f,
                 "the chain head says #{head_seq} but the last record is #{last_seq}: records at the end were removed or the head was edited"
@@ -346,6 +353,15 @@ impl<'k> ChainVerifier<'k> {
         }
         self.next_seq = record.seq + 1;
         self.prev_hash.clone_from(&record.hash);
+    }
+
+    /// Reports a record found beyond the chain head.
+    pub fn beyond_head(&mut self, record: &AuditRecord) {
+        self.checked += 1;
+        self.faults.push(ChainFault::BeyondHead {
+            seq: record.seq,
+            id: record.id,
+        });
     }
 
     /// Ends the walk against the chain head `(seq, hash)` kept by the store.

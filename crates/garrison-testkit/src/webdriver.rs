@@ -38,6 +38,7 @@ impl Driver {
     /// # Panics
     /// When chromedriver cannot be started; the message says how to install it.
     pub async fn start() -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
         let port = free_port();
         let child = Command::new(&bin)

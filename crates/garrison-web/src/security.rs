@@ -48,26 +48,36 @@ pub(crate) async fn headers(req: Request, next: Next) -> Response {
 /// Refuses state-changing requests that a browser marks as coming from
 /// another site. This backs up the CSRF tokens and `SameSite=Strict`
 /// cookies; API clients that are not browsers send neither header and pass.
+///
+/// `Sec-Fetch-Site` decides when present (every current browser sends it).
+/// Otherwise a real `Origin` must match the host; an `Origin: null` says
+/// nothing (browsers send it under some referrer policies) and is left to
+/// the CSRF token.
 pub(crate) async fn same_origin(req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method {
-        let h = req.headers();
-        let cross_site = h
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == "cross-site" || v == "same-site");
-        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
-        let foreign_origin = match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
-            (Some("null"), _) => true,
-            (Some(origin), Some(host)) => {
-                let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-                !authority.eq_ignore_ascii_case(host)
-            }
-            _ => false,
-        };
-        if cross_site || foreign_origin {
-            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
-        }
+    if unsafe_method && is_cross_site(&req) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     next.run(req).await
+}
+
+fn is_cross_site(req: &Request) -> bool {
+    let h = req.headers();
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == "null" {
+        return false;
+    }
+    // HTTP/2 carries the host in the URI's authority, HTTP/1.1 in `Host`.
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| h.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    host.is_none_or(|host| !authority.eq_ignore_ascii_case(&host))
 }

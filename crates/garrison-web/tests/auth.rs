@@ -315,7 +315,7 @@ async fn session_cookies_are_locked_down() {
         ("content-security-policy", "script-src 'self'"),
         ("content-security-policy", "frame-ancestors 'none'"),
         ("strict-transport-security", "max-age="),
-        ("referrer-policy", "no-referrer"),
+        ("referrer-policy", "same-origin"),
         ("x-content-type-options", "nosniff"),
     ] {
         assert!(

@@ -1,0 +1,205 @@
+//! End to end: the real binary on a temporary data directory, driven as an
+//! operator would drive it.
+
+mod common;
+
+use std::net::IpAddr;
+
+use common::{Garrison, login};
+use garrison_testkit::https_client;
+use serde_json::Value;
+
+#[tokio::test]
+async fn cli_creates_a_tenant_a_user_and_a_token_that_sees_only_its_tenant() {
+    let g = Garrison::new().await;
+    g.ok(&["tenant", "create", "acme", "--name", "Acme Corp"]);
+    g.ok(&["tenant", "create", "bravo"]);
+    let out = g.ok(&["user", "create", "a@acme.test", "--role", "customer-admin", "--tenant", "acme"]);
+    assert!(out.contains("One-time password:"), "{out}");
+    let other = g.ok(&["user", "create", "b@bravo.test", "--role", "customer-viewer", "--tenant", "bravo", "--json"]);
+    let other: Value = serde_json::from_str(&other).expect("json");
+    let token = g.ok(&["token", "create", "--user", "a@acme.test", "--name", "ci"]).trim().to_owned();
+    assert!(token.starts_with("grn_"), "{token}");
+
+    let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
+    let bravo_id = tenants
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["slug"] == "bravo")
+        .and_then(|t| t["id"].as_str())
+        .expect("bravo")
+        .to_owned();
+
+    let server = g.start(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(server.url.starts_with("https://"), "HTTPS by default: {}", server.url);
+    let http = https_client(None);
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", server.url);
+        let token = token.clone();
+        async move { http.get(url).bearer_auth(token).send().await.expect("request") }
+    };
+    let r = get("/api/v1/tenants".to_owned()).await;
+    assert_eq!(r.status(), 200);
+    let listed: Value = r.json().await.expect("json");
+    let slugs: Vec<_> = listed.as_array().expect("array").iter().map(|t| t["slug"].clone()).collect();
+    assert_eq!(slugs, [Value::from("acme")]);
+    for path in [
+        format!("/api/v1/tenants/{bravo_id}"),
+        format!("/api/v1/tenants/{bravo_id}/staff"),
+        format!("/api/v1/users/{}", other["id"].as_str().expect("id")),
+        format!("/api/v1/users?tenant={bravo_id}"),
+        format!("/api/v1/audit?tenant={bravo_id}"),
+    ] {
+        assert_eq!(get(path.clone()).await.status(), 404, "{path}");
+    }
+    let hsts = get("/api/v1/me".to_owned()).await;
+    assert!(hsts.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn audit_verify_names_an_edited_a_deleted_and_an_inserted_record() {
+    let g = Garrison::new().await;
+    g.ok(&["tenant", "create", "acme"]);
+    g.ok(&["tenant", "create", "bravo"]);
+    g.ok(&["user", "create", "a@acme.test", "--role", "customer-viewer", "--tenant", "acme"]);
+    let ok = g.ok(&["audit", "verify"]);
+    assert!(ok.contains("intact: 3 record"), "{ok}");
+
+    sqlx::any::install_default_drivers();
+    let url = g
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", g.data_dir().join("garrison.db").display()));
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    let record2_id: String = sqlx::query_scalar("SELECT id FROM audit_log WHERE seq = 2")
+        .fetch_one(&pool)
+        .await
+        .expect("record 2");
+
+    // Edit one byte: "bravo" becomes "bravp" in the details of record 2.
+    sqlx::query("UPDATE audit_log SET details = replace(details, 'bravo', 'bravp') WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .expect("edit");
+    let out = g.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record #2") && err.contains(&record2_id) && err.contains("altered"), "{err}");
+    sqlx::query("UPDATE audit_log SET details = replace(details, 'bravp', 'bravo') WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .expect("restore");
+    assert!(g.run(&["audit", "verify"]).status.success(), "restored");
+
+    // Delete a record in the middle.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&pool).await.expect("delete");
+    let out = g.run(&["audit", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let faults = report["faults"].as_array().expect("faults");
+    assert!(faults.iter().any(|f| f["fault"] == "missing" && f["from_seq"] == 2), "{report}");
+    assert!(faults.iter().any(|f| f["fault"] == "broken_link" && f["seq"] == 3), "{report}");
+
+    // Insert a forged record at the end.
+    sqlx::query(
+        "INSERT INTO audit_log (seq, id, at, actor_label, action, target, outcome, details, prev_hash, hash)
+         SELECT 99, '01a00000-0000-7000-8000-000000000000', at, 'mallory', 'user.created', 'user:x', 'success', '{}', hash, hash
+         FROM audit_log WHERE seq = 3",
+    )
+    .execute(&pool)
+    .await
+    .expect("insert");
+    let out = g.run(&["audit", "verify"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record #99") && err.contains("01a00000-0000-7000-8000-000000000000"), "{err}");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn configuration_errors_exit_2_and_say_what_is_wrong() {
+    let g = Garrison::new().await;
+    std::fs::create_dir_all(g.data_dir()).expect("dir");
+    std::fs::write(g.data_dir().join("garrison.toml"), "[server]\nlisten = \"not an address\"\n").expect("write");
+    let out = g.run(&["tenant", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("server.listen") && err.contains("not an address"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+
+    std::fs::remove_file(g.data_dir().join("garrison.toml")).expect("rm");
+    let out = g.run(&["user", "create", "x@y.test", "--role", "root"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown role `root`"), "{err}");
+    let out = g.run(&["user", "create", "x@y.test", "--role", "customer-viewer", "--tenant", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant has the slug `nope`"));
+    let out = g.run(&["serve", "--role", "ingest"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available"), "roles of later versions are named");
+}
+
+#[tokio::test]
+async fn migrate_reports_the_schema_version() {
+    let g = Garrison::new().await;
+    let first: Value = serde_json::from_str(&g.ok(&["migrate", "--json"])).expect("json");
+    assert_eq!(first["current"], 1);
+    let again = g.ok(&["migrate"]);
+    assert!(again.contains("up to date (schema version 1)"), "{again}");
+}
+
+#[tokio::test]
+async fn a_throttled_address_does_not_lock_the_user_out_from_another() {
+    let g = Garrison::new().await;
+    let created = g.ok(&["user", "create", "ops@mssp.test", "--role", "mssp-admin", "--json"]);
+    let password = serde_json::from_str::<Value>(&created).expect("json")["one_time_password"]
+        .as_str()
+        .expect("pw")
+        .to_owned();
+    let server = g.start(&["serve", "--listen", "127.0.0.1:0"]);
+    let attacker = https_client(Some("127.0.0.1".parse::<IpAddr>().expect("ip")));
+    let mut last = None;
+    for _ in 0..20 {
+        let r = login(&attacker, &server.url, "ops@mssp.test", "wrong wrong wrong").await;
+        last = Some((r.status().as_u16(), r.headers().get("retry-after").cloned()));
+    }
+    let (status, retry) = last.expect("responses");
+    assert_eq!(status, 429);
+    assert!(retry.is_some(), "Retry-After is sent");
+
+    let user = https_client(Some("127.0.0.2".parse::<IpAddr>().expect("ip")));
+    let r = login(&user, &server.url, "ops@mssp.test", &password).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login/password");
+}
+
+#[tokio::test]
+async fn demo_is_idempotent_and_each_run_prints_a_working_password() {
+    let g = Garrison::new().await;
+    let first = g.start(&["demo", "--listen", "127.0.0.1:0"]);
+    let pw1 = first.printed("Password:").expect("password printed");
+    assert_eq!(first.printed("Login:").as_deref(), Some("admin@mssp.example"));
+    drop(first);
+    let second = g.start(&["demo", "--listen", "127.0.0.1:0"]);
+    let pw2 = second.printed("Password:").expect("password printed");
+    assert_ne!(pw1, pw2);
+    let http = https_client(None);
+    assert_eq!(login(&http, &second.url, "admin@mssp.example", &pw1).await.status(), 401);
+    let r = login(&http, &second.url, "admin@mssp.example", &pw2).await;
+    assert_eq!(r.headers()["location"], "/login/password");
+    drop(second);
+    let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
+    assert_eq!(tenants.as_array().map(Vec::len), Some(2), "no duplicates: {tenants}");
+    let users: Value = serde_json::from_str(&g.ok(&["user", "list", "--json"])).expect("json");
+    assert_eq!(users.as_array().map(Vec::len), Some(7), "{users}");
+}
+
+#[tokio::test]
+async fn insecure_http_serves_plain_http_for_a_proxy() {
+    let g = Garrison::new().await;
+    let server = g.start(&["serve", "--listen", "127.0.0.1:0", "--insecure-http"]);
+    assert!(server.url.starts_with("http://"), "{}", server.url);
+    let r = https_client(None).get(format!("{}/healthz", server.url)).send().await.expect("get");
+    assert_eq!(r.status(), 200);
+    assert!(!g.data_dir().join("tls").exists(), "no certificate is generated");
+}
