@@ -8,6 +8,7 @@
 //!   cookie proving an earlier successful login to that account: a botnet
 //!   spread over many addresses is slowed, and the real user, on a device
 //!   they have used before, still gets in.
+//!
 //! MFA codes are counted per user.
 //!
 //! Counters live in memory, per process. Behind a load balancer each web

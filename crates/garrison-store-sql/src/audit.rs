@@ -111,10 +111,10 @@ impl AuditStore for SqlStore {
         let Some((filter, ids)) = access_filter(access, "tenant_id", 3) else {
             return Ok(Vec::new());
         };
-        if let Some(t) = query.tenant {
-            if !access.allows(t) {
-                return Ok(Vec::new());
-            }
+        if let Some(t) = query.tenant
+            && !access.allows(t)
+        {
+            return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM audit_log

@@ -29,7 +29,7 @@ pub(crate) async fn headers(req: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         "permissions-policy",
@@ -77,7 +77,11 @@ fn is_cross_site(req: &Request) -> bool {
         .uri()
         .authority()
         .map(|a| a.as_str().to_owned())
-        .or_else(|| h.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned));
+        .or_else(|| {
+            h.get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
     let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
     host.is_none_or(|host| !authority.eq_ignore_ascii_case(&host))
 }

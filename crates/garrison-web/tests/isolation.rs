@@ -560,7 +560,7 @@ async fn every_route_keeps_tenants_apart() {
     let stale: Vec<_> = table
         .keys()
         .chain(anonymous.keys())
-        .filter(|(m, p)| !routes.iter().any(|r| &r.method == m && r.path == *p))
+        .filter(|(m, p)| !routes.iter().any(|r| r.method == m && r.path == *p))
         .collect();
     assert!(
         stale.is_empty(),
@@ -635,13 +635,13 @@ async fn every_route_keeps_tenants_apart() {
                         actor.role, route.method
                     ));
                 }
-                if actor.role != Role::MsspAdmin {
-                    if let Some(m) = markers.iter().find(|m| body.contains(m.as_str())) {
-                        failures.push(format!(
-                            "{} {} {path} ({target:?}) shows tenant B's {m}",
-                            actor.role, route.method
-                        ));
-                    }
+                if actor.role != Role::MsspAdmin
+                    && let Some(m) = markers.iter().find(|m| body.contains(m.as_str()))
+                {
+                    failures.push(format!(
+                        "{} {} {path} ({target:?}) shows tenant B's {m}",
+                        actor.role, route.method
+                    ));
                 }
             }
         }

@@ -19,7 +19,9 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
     let g = Garrison::new().await;
     let server = g.start(&["demo", "--listen", "127.0.0.1:0"]);
     let url = server.url.clone();
-    let password = server.printed("Password:").expect("the demo prints a password");
+    let password = server
+        .printed("Password:")
+        .expect("the demo prints a password");
     let email = server.printed("Login:").expect("the demo prints the login");
 
     let driver = Driver::start().await;
@@ -51,7 +53,11 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
     b.type_into("#code", &totp::code_now(&secret, 0)).await;
     b.click("#confirm-mfa").await;
     let codes = b.text("#recovery-codes").await;
-    assert_eq!(codes.lines().filter(|l| !l.trim().is_empty()).count(), 10, "{codes}");
+    assert_eq!(
+        codes.lines().filter(|l| !l.trim().is_empty()).count(),
+        10,
+        "{codes}"
+    );
     b.click("#continue").await;
     b.wait_url("/").await;
     assert!(b.text("h1").await.starts_with("Welcome"));
@@ -74,7 +80,14 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
 
     // A customer user of acme cannot open globex's page.
     let viewer: Value = serde_json::from_str(&g.ok(&[
-        "user", "create", "viewer@acme.example", "--role", "customer-viewer", "--tenant", "acme", "--json",
+        "user",
+        "create",
+        "viewer@acme.example",
+        "--role",
+        "customer-viewer",
+        "--tenant",
+        "acme",
+        "--json",
     ]))
     .expect("json");
     let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
@@ -87,7 +100,11 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
             .to_owned()
     };
     b.type_into("#email", "viewer@acme.example").await;
-    b.type_into("#password", viewer["one_time_password"].as_str().expect("password")).await;
+    b.type_into(
+        "#password",
+        viewer["one_time_password"].as_str().expect("password"),
+    )
+    .await;
     b.click("#sign-in").await;
     b.wait_url("/login/password").await;
     b.type_into("#new_password", NEW_PASSWORD).await;
@@ -99,7 +116,10 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
     assert_eq!(b.text("h1").await, "Acme Manufacturing");
     b.goto(&format!("{url}/tenants/{}", id_of("globex"))).await;
     assert_eq!(b.text("h1").await, "Not found");
-    assert!(!b.source().await.contains("Globex"), "nothing of globex is shown");
+    assert!(
+        !b.source().await.contains("Globex"),
+        "nothing of globex is shown"
+    );
 
     // Phone width: nothing overflows sideways.
     b.resize(390, 844).await;
@@ -107,7 +127,10 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
     let overflow = b
         .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
         .await;
-    assert!(overflow.as_i64().is_some_and(|o| o <= 0), "horizontal overflow: {overflow}");
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "horizontal overflow: {overflow}"
+    );
 
     b.quit().await;
 }

@@ -14,11 +14,31 @@ async fn cli_creates_a_tenant_a_user_and_a_token_that_sees_only_its_tenant() {
     let g = Garrison::new().await;
     g.ok(&["tenant", "create", "acme", "--name", "Acme Corp"]);
     g.ok(&["tenant", "create", "bravo"]);
-    let out = g.ok(&["user", "create", "a@acme.test", "--role", "customer-admin", "--tenant", "acme"]);
+    let out = g.ok(&[
+        "user",
+        "create",
+        "a@acme.test",
+        "--role",
+        "customer-admin",
+        "--tenant",
+        "acme",
+    ]);
     assert!(out.contains("One-time password:"), "{out}");
-    let other = g.ok(&["user", "create", "b@bravo.test", "--role", "customer-viewer", "--tenant", "bravo", "--json"]);
+    let other = g.ok(&[
+        "user",
+        "create",
+        "b@bravo.test",
+        "--role",
+        "customer-viewer",
+        "--tenant",
+        "bravo",
+        "--json",
+    ]);
     let other: Value = serde_json::from_str(&other).expect("json");
-    let token = g.ok(&["token", "create", "--user", "a@acme.test", "--name", "ci"]).trim().to_owned();
+    let token = g
+        .ok(&["token", "create", "--user", "a@acme.test", "--name", "ci"])
+        .trim()
+        .to_owned();
     assert!(token.starts_with("grn_"), "{token}");
 
     let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
@@ -32,18 +52,33 @@ async fn cli_creates_a_tenant_a_user_and_a_token_that_sees_only_its_tenant() {
         .to_owned();
 
     let server = g.start(&["serve", "--listen", "127.0.0.1:0"]);
-    assert!(server.url.starts_with("https://"), "HTTPS by default: {}", server.url);
+    assert!(
+        server.url.starts_with("https://"),
+        "HTTPS by default: {}",
+        server.url
+    );
     let http = https_client(None);
     let get = |path: String| {
         let http = http.clone();
         let url = format!("{}{path}", server.url);
         let token = token.clone();
-        async move { http.get(url).bearer_auth(token).send().await.expect("request") }
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request")
+        }
     };
     let r = get("/api/v1/tenants".to_owned()).await;
     assert_eq!(r.status(), 200);
     let listed: Value = r.json().await.expect("json");
-    let slugs: Vec<_> = listed.as_array().expect("array").iter().map(|t| t["slug"].clone()).collect();
+    let slugs: Vec<_> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["slug"].clone())
+        .collect();
     assert_eq!(slugs, [Value::from("acme")]);
     for path in [
         format!("/api/v1/tenants/{bravo_id}"),
@@ -63,7 +98,15 @@ async fn audit_verify_names_an_edited_a_deleted_and_an_inserted_record() {
     let g = Garrison::new().await;
     g.ok(&["tenant", "create", "acme"]);
     g.ok(&["tenant", "create", "bravo"]);
-    g.ok(&["user", "create", "a@acme.test", "--role", "customer-viewer", "--tenant", "acme"]);
+    g.ok(&[
+        "user",
+        "create",
+        "a@acme.test",
+        "--role",
+        "customer-viewer",
+        "--tenant",
+        "acme",
+    ]);
     let ok = g.ok(&["audit", "verify"]);
     assert!(ok.contains("intact: 3 record"), "{ok}");
 
@@ -86,7 +129,10 @@ async fn audit_verify_names_an_edited_a_deleted_and_an_inserted_record() {
     let out = g.run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("record #2") && err.contains(&record2_id) && err.contains("altered"), "{err}");
+    assert!(
+        err.contains("record #2") && err.contains(&record2_id) && err.contains("altered"),
+        "{err}"
+    );
     sqlx::query("UPDATE audit_log SET details = replace(details, 'bravp', 'bravo') WHERE seq = 2")
         .execute(&pool)
         .await
@@ -94,13 +140,26 @@ async fn audit_verify_names_an_edited_a_deleted_and_an_inserted_record() {
     assert!(g.run(&["audit", "verify"]).status.success(), "restored");
 
     // Delete a record in the middle.
-    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&pool).await.expect("delete");
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .expect("delete");
     let out = g.run(&["audit", "verify", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
     let faults = report["faults"].as_array().expect("faults");
-    assert!(faults.iter().any(|f| f["fault"] == "missing" && f["from_seq"] == 2), "{report}");
-    assert!(faults.iter().any(|f| f["fault"] == "broken_link" && f["seq"] == 3), "{report}");
+    assert!(
+        faults
+            .iter()
+            .any(|f| f["fault"] == "missing" && f["from_seq"] == 2),
+        "{report}"
+    );
+    assert!(
+        faults
+            .iter()
+            .any(|f| f["fault"] == "broken_link" && f["seq"] == 3),
+        "{report}"
+    );
 
     // Insert a forged record at the end.
     sqlx::query(
@@ -113,7 +172,10 @@ async fn audit_verify_names_an_edited_a_deleted_and_an_inserted_record() {
     .expect("insert");
     let out = g.run(&["audit", "verify"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("record #99") && err.contains("01a00000-0000-7000-8000-000000000000"), "{err}");
+    assert!(
+        err.contains("record #99") && err.contains("01a00000-0000-7000-8000-000000000000"),
+        "{err}"
+    );
     pool.close().await;
 }
 
@@ -121,11 +183,18 @@ async fn audit_verify_names_an_edited_a_deleted_and_an_inserted_record() {
 async fn configuration_errors_exit_2_and_say_what_is_wrong() {
     let g = Garrison::new().await;
     std::fs::create_dir_all(g.data_dir()).expect("dir");
-    std::fs::write(g.data_dir().join("garrison.toml"), "[server]\nlisten = \"not an address\"\n").expect("write");
+    std::fs::write(
+        g.data_dir().join("garrison.toml"),
+        "[server]\nlisten = \"not an address\"\n",
+    )
+    .expect("write");
     let out = g.run(&["tenant", "list"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("server.listen") && err.contains("not an address"), "{err}");
+    assert!(
+        err.contains("server.listen") && err.contains("not an address"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 
     std::fs::remove_file(g.data_dir().join("garrison.toml")).expect("rm");
@@ -133,10 +202,21 @@ async fn configuration_errors_exit_2_and_say_what_is_wrong() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown role `root`"), "{err}");
-    let out = g.run(&["user", "create", "x@y.test", "--role", "customer-viewer", "--tenant", "nope"]);
+    let out = g.run(&[
+        "user",
+        "create",
+        "x@y.test",
+        "--role",
+        "customer-viewer",
+        "--tenant",
+        "nope",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant has the slug `nope`"));
     let out = g.run(&["serve", "--role", "ingest"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available"), "roles of later versions are named");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not available"),
+        "roles of later versions are named"
+    );
 }
 
 #[tokio::test]
@@ -151,7 +231,14 @@ async fn migrate_reports_the_schema_version() {
 #[tokio::test]
 async fn a_throttled_address_does_not_lock_the_user_out_from_another() {
     let g = Garrison::new().await;
-    let created = g.ok(&["user", "create", "ops@mssp.test", "--role", "mssp-admin", "--json"]);
+    let created = g.ok(&[
+        "user",
+        "create",
+        "ops@mssp.test",
+        "--role",
+        "mssp-admin",
+        "--json",
+    ]);
     let password = serde_json::from_str::<Value>(&created).expect("json")["one_time_password"]
         .as_str()
         .expect("pw")
@@ -178,18 +265,30 @@ async fn demo_is_idempotent_and_each_run_prints_a_working_password() {
     let g = Garrison::new().await;
     let first = g.start(&["demo", "--listen", "127.0.0.1:0"]);
     let pw1 = first.printed("Password:").expect("password printed");
-    assert_eq!(first.printed("Login:").as_deref(), Some("admin@mssp.example"));
+    assert_eq!(
+        first.printed("Login:").as_deref(),
+        Some("admin@mssp.example")
+    );
     drop(first);
     let second = g.start(&["demo", "--listen", "127.0.0.1:0"]);
     let pw2 = second.printed("Password:").expect("password printed");
     assert_ne!(pw1, pw2);
     let http = https_client(None);
-    assert_eq!(login(&http, &second.url, "admin@mssp.example", &pw1).await.status(), 401);
+    assert_eq!(
+        login(&http, &second.url, "admin@mssp.example", &pw1)
+            .await
+            .status(),
+        401
+    );
     let r = login(&http, &second.url, "admin@mssp.example", &pw2).await;
     assert_eq!(r.headers()["location"], "/login/password");
     drop(second);
     let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
-    assert_eq!(tenants.as_array().map(Vec::len), Some(2), "no duplicates: {tenants}");
+    assert_eq!(
+        tenants.as_array().map(Vec::len),
+        Some(2),
+        "no duplicates: {tenants}"
+    );
     let users: Value = serde_json::from_str(&g.ok(&["user", "list", "--json"])).expect("json");
     assert_eq!(users.as_array().map(Vec::len), Some(7), "{users}");
 }
@@ -199,7 +298,14 @@ async fn insecure_http_serves_plain_http_for_a_proxy() {
     let g = Garrison::new().await;
     let server = g.start(&["serve", "--listen", "127.0.0.1:0", "--insecure-http"]);
     assert!(server.url.starts_with("http://"), "{}", server.url);
-    let r = https_client(None).get(format!("{}/healthz", server.url)).send().await.expect("get");
+    let r = https_client(None)
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(r.status(), 200);
-    assert!(!g.data_dir().join("tls").exists(), "no certificate is generated");
+    assert!(
+        !g.data_dir().join("tls").exists(),
+        "no certificate is generated"
+    );
 }

@@ -131,10 +131,10 @@ fn login_page(status_error: Option<&AppError>, email: &str) -> Response {
 
 /// `GET /login`.
 pub async fn form(State(s): State<WebState>, headers: HeaderMap) -> Response {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        if let Ok(ctx) = s.app().session(token).await {
-            return see_other(stage_home(ctx.session.stage));
-        }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(ctx) = s.app().session(token).await
+    {
+        return see_other(stage_home(ctx.session.stage));
     }
     login_page(None, "")
 }
@@ -161,10 +161,10 @@ pub async fn submit(
         );
     }
     // A session this browser already had ends here.
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        if let Ok(old) = s.app().session(token).await {
-            let _ = s.app().logout(&old).await;
-        }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(old) = s.app().session(token).await
+    {
+        let _ = s.app().logout(&old).await;
     }
     match s.app().login(&form.email, &form.password, &client).await {
         Ok(issued) => {
@@ -184,17 +184,14 @@ pub async fn submit(
     }
 }
 
-fn at_stage(ctx: &SessionContext, stage: SessionStage) -> Result<(), Response> {
-    if ctx.session.stage == stage {
-        Ok(())
-    } else {
-        Err(see_other(stage_home(ctx.session.stage)))
-    }
+/// A redirect to where the session belongs, unless it is at `stage`.
+fn elsewhere(ctx: &SessionContext, stage: SessionStage) -> Option<Response> {
+    (ctx.session.stage != stage).then(|| see_other(stage_home(ctx.session.stage)))
 }
 
 /// `GET /login/mfa`.
 pub async fn mfa_form(AnySession(ctx): AnySession) -> Response {
-    if let Err(r) = at_stage(&ctx, SessionStage::MfaPending) {
+    if let Some(r) = elsewhere(&ctx, SessionStage::MfaPending) {
         return r;
     }
     page_with_status(
@@ -209,7 +206,7 @@ pub async fn mfa_form(AnySession(ctx): AnySession) -> Response {
 /// `POST /login/mfa`.
 pub async fn mfa_submit(State(s): State<WebState>, f: CsrfForm<AnySession, CodeForm>) -> Response {
     let ctx = &f.session.0;
-    if let Err(r) = at_stage(ctx, SessionStage::MfaPending) {
+    if let Some(r) = elsewhere(ctx, SessionStage::MfaPending) {
         return r;
     }
     match s.app().verify_mfa(ctx, &f.form.code, &f.client).await {
@@ -226,7 +223,7 @@ pub async fn mfa_submit(State(s): State<WebState>, f: CsrfForm<AnySession, CodeF
 
 /// `GET /login/password`.
 pub async fn password_form(AnySession(ctx): AnySession) -> Response {
-    if let Err(r) = at_stage(&ctx, SessionStage::PasswordChange) {
+    if let Some(r) = elsewhere(&ctx, SessionStage::PasswordChange) {
         return r;
     }
     page_with_status(
@@ -245,7 +242,7 @@ pub async fn password_submit(
     f: CsrfForm<AnySession, NewPasswordForm>,
 ) -> Response {
     let ctx = &f.session.0;
-    if let Err(r) = at_stage(ctx, SessionStage::PasswordChange) {
+    if let Some(r) = elsewhere(ctx, SessionStage::PasswordChange) {
         return r;
     }
     let result = if f.form.new_password == f.form.confirm {
@@ -313,7 +310,7 @@ pub(crate) async fn enrol_confirm(
 
 /// `GET /login/enrol`: MFA set-up required before the first full login.
 pub async fn enrol_form(State(s): State<WebState>, AnySession(ctx): AnySession) -> PortalResult {
-    if let Err(r) = at_stage(&ctx, SessionStage::MfaEnrolment) {
+    if let Some(r) = elsewhere(&ctx, SessionStage::MfaEnrolment) {
         return Ok(r);
     }
     enrol_page(&s, &ctx, "/login/enrol", None).await
@@ -325,7 +322,7 @@ pub async fn enrol_submit(
     f: CsrfForm<AnySession, CodeForm>,
 ) -> PortalResult {
     let ctx = &f.session.0;
-    if let Err(r) = at_stage(ctx, SessionStage::MfaEnrolment) {
+    if let Some(r) = elsewhere(ctx, SessionStage::MfaEnrolment) {
         return Ok(r);
     }
     enrol_confirm(&s, ctx, &f.form.code, &f.client, "/login/enrol").await

@@ -29,7 +29,9 @@ impl Garrison {
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_garrison"));
         cmd.arg("--data-dir").arg(self.data_dir());
-        cmd.env_remove("GARRISON_DATABASE_URL").env_remove("GARRISON_CONFIG").env_remove("GARRISON_LISTEN");
+        cmd.env_remove("GARRISON_DATABASE_URL")
+            .env_remove("GARRISON_CONFIG")
+            .env_remove("GARRISON_LISTEN");
         cmd.env("GARRISON_LOG", "warn");
         if let Some(url) = &self.database_url {
             cmd.env("GARRISON_DATABASE_URL", url);
@@ -92,7 +94,11 @@ impl Garrison {
                 }
                 Err(_) => {
                     let _ = child.kill();
-                    panic!("garrison did not report its address; it printed:\n{}", lines.join("\n"));
+                    let _ = child.wait();
+                    panic!(
+                        "garrison did not report its address; it printed:\n{}",
+                        lines.join("\n")
+                    );
                 }
             }
         }
@@ -125,8 +131,20 @@ impl Server {
 
 /// Posts the login form like a browser: fetch it (for the CSRF cookie and
 /// field), then submit.
-pub async fn login(client: &reqwest::Client, url: &str, email: &str, password: &str) -> reqwest::Response {
-    let page = client.get(format!("{url}/login")).send().await.expect("GET /login").text().await.expect("body");
+pub async fn login(
+    client: &reqwest::Client,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = client
+        .get(format!("{url}/login"))
+        .send()
+        .await
+        .expect("GET /login")
+        .text()
+        .await
+        .expect("body");
     let csrf = garrison_testkit::html::input_value(&page, "csrf").expect("csrf field");
     client
         .post(format!("{url}/login"))
