@@ -28,7 +28,6 @@ use garrison_core::time::ManualClock;
 use garrison_core::{Clock, Principal, Role, TenantId, Timestamp};
 use garrison_store::Store;
 use garrison_web::{WebConfig, WebState};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 /// Which database the tests run on.
@@ -441,7 +440,9 @@ impl TestClient {
                 }
             }
         }
-        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
+            .await
+            .expect("body");
         TestResponse {
             status,
             headers,

@@ -574,3 +574,40 @@ async fn mfa_policy_per_tenant_applies_to_responders_and_viewers() {
         .await;
     assert!(v2.totp.is_some(), "with the policy the viewer must enrol");
 }
+
+#[tokio::test]
+async fn every_state_changing_portal_route_refuses_a_form_without_its_token() {
+    let t = TestApp::new().await;
+    let s = t.signed_in("root@mssp.test", Role::MsspAdmin, None).await;
+    let acme = t.tenant("acme").await;
+    let mut checked = 0;
+    for route in garrison_web::route_table() {
+        if route.method == Method::GET
+            || !matches!(
+                route.access,
+                garrison_web::Access::Portal | garrison_web::Access::Login
+            )
+        {
+            continue;
+        }
+        let path = route
+            .path
+            .replace("{tenant_id}", &acme.id.to_string())
+            .replace("{user_id}", &s.user.id.to_string())
+            .replace("{token_id}", &garrison_core::TokenId::new().to_string());
+        let r = s.client.post_form(&path, &[("name", "x")]).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "POST {path} without a CSRF token: {}",
+            r.body
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} routes checked");
+    assert_eq!(
+        s.client.get("/").await.status,
+        StatusCode::OK,
+        "and the session is untouched"
+    );
+}

@@ -309,3 +309,89 @@ async fn insecure_http_serves_plain_http_for_a_proxy() {
         "no certificate is generated"
     );
 }
+
+#[tokio::test]
+async fn a_change_whose_audit_record_cannot_be_written_does_not_happen() {
+    let g = Garrison::new().await;
+    g.ok(&["migrate"]);
+    sqlx::any::install_default_drivers();
+    let url = g
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", g.data_dir().join("garrison.db").display()));
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    let block = if url.starts_with("postgres") {
+        "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$;
+         CREATE TRIGGER no_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION no_audit();"
+    } else {
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END;"
+    };
+    sqlx::raw_sql(block)
+        .execute(&pool)
+        .await
+        .expect("block audit writes");
+
+    let out = g.run(&["tenant", "create", "acme"]);
+    assert_eq!(out.status.code(), Some(1), "the action fails");
+    let tenants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(tenants, 0, "and leaves nothing behind");
+
+    let unblock = if url.starts_with("postgres") {
+        "DROP TRIGGER no_audit ON audit_log"
+    } else {
+        "DROP TRIGGER no_audit"
+    };
+    sqlx::raw_sql(unblock)
+        .execute(&pool)
+        .await
+        .expect("unblock");
+    pool.close().await;
+    g.ok(&["tenant", "create", "acme"]);
+    assert!(g.ok(&["audit", "verify"]).contains("intact"));
+}
+
+#[tokio::test]
+async fn given_certificate_files_are_served() {
+    let first = Garrison::new().await;
+    let server = first.start(&["serve", "--listen", "127.0.0.1:0"]);
+    let fingerprint = server
+        .lines
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("TLS certificate SHA-256 fingerprint: ")
+                .map(str::to_owned)
+        })
+        .expect("fingerprint printed");
+    drop(server);
+    let tls = first.data_dir().join("tls");
+    let second = Garrison::new().await;
+    let cert = tls.join("cert.pem");
+    let key = tls.join("key.pem");
+    let server = second.start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().expect("utf-8"),
+        "--tls-key",
+        key.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        server.lines.iter().any(|l| l.ends_with(&fingerprint)),
+        "the given certificate is used: {:?}",
+        server.lines
+    );
+    assert!(
+        !second.data_dir().join("tls").exists(),
+        "no certificate was generated"
+    );
+    let r = https_client(None)
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 200);
+}

@@ -159,10 +159,10 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
 pub async fn serve(config: &Config, roles: Roles) -> Result<()> {
     let opened = runtime::open(config).await?;
     let prepared = prepare(config, &opened)?;
-    println!("Garrison is listening on {}", prepared.url());
     if let Some(fp) = prepared.fingerprint() {
         println!("TLS certificate SHA-256 fingerprint: {fp}");
     }
+    println!("Garrison is listening on {}", prepared.url());
     run(config, prepared, roles).await
 }
 
