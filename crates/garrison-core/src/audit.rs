@@ -26,7 +26,6 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 pub enum Action {
     LoginSucceeded,
     LoginFailed,
-    LoginThrottled,
     Logout,
     MfaChallengeFailed,
     MfaEnrolled,
@@ -43,7 +42,6 @@ pub enum Action {
     StaffUnassigned,
     TokenCreated,
     TokenRevoked,
-    TokenRejected,
 }
 
 impl Action {
@@ -52,7 +50,6 @@ impl Action {
         match self {
             Self::LoginSucceeded => "auth.login",
             Self::LoginFailed => "auth.login_failed",
-            Self::LoginThrottled => "auth.login_throttled",
             Self::Logout => "auth.logout",
             Self::MfaChallengeFailed => "auth.mfa_failed",
             Self::MfaEnrolled => "mfa.enrolled",
@@ -69,7 +66,6 @@ impl Action {
             Self::StaffUnassigned => "staff.unassigned",
             Self::TokenCreated => "token.created",
             Self::TokenRevoked => "token.revoked",
-            Self::TokenRejected => "token.rejected",
         }
     }
 }

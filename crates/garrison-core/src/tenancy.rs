@@ -170,12 +170,6 @@ impl Principal {
         self.source.as_deref()
     }
 
-    /// Tenants an MSSP analyst or engineer is assigned to.
-    #[must_use]
-    pub const fn assigned(&self) -> &BTreeSet<TenantId> {
-        &self.assigned
-    }
-
     #[must_use]
     pub const fn user_id(&self) -> Option<UserId> {
         self.user_id

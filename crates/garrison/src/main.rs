@@ -20,7 +20,6 @@ const EXIT_USAGE: u8 = 2;
 
 fn init_logging(config: &Config, serving: bool) {
     use tracing_subscriber::EnvFilter;
-    // Commands that are not servers stay quiet unless asked.
     let level = if serving || std::env::var_os("GARRISON_LOG").is_some() {
         config.log_level.clone()
     } else {
@@ -74,7 +73,9 @@ fn main() -> ExitCode {
         Command::Serve { serve, .. } | Command::Demo { serve } => Some(serve),
         _ => None,
     };
-    let serving = serve_args.is_some();
+    // `serve` logs at info; `demo` keeps its banner clean, and the other
+    // commands stay quiet unless GARRISON_LOG asks otherwise.
+    let serving = matches!(cli.command, Command::Serve { .. });
     let config = match Config::load(&flags(&cli, serve_args), &ProcessEnv) {
         Ok(c) => c,
         Err(e) => {

@@ -75,6 +75,20 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
     b.type_into("#code", &totp::code_now(&secret, 30)).await;
     b.click("#verify").await;
     b.wait_url("/").await;
+
+    // Phone width: no page overflows sideways (wide tables scroll in place).
+    b.resize(390, 844).await;
+    for page in ["/", "/tenants", "/users", "/tokens", "/audit", "/account"] {
+        b.goto(&format!("{url}{page}")).await;
+        let overflow = b
+            .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+            .await;
+        assert!(
+            overflow.as_i64().is_some_and(|o| o <= 0),
+            "{page}: horizontal overflow {overflow}"
+        );
+    }
+    b.resize(1280, 900).await;
     b.click("#logout").await;
     b.wait_url("/login").await;
 
@@ -119,17 +133,6 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
     assert!(
         !b.source().await.contains("Globex"),
         "nothing of globex is shown"
-    );
-
-    // Phone width: nothing overflows sideways.
-    b.resize(390, 844).await;
-    b.goto(&format!("{url}/")).await;
-    let overflow = b
-        .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
-        .await;
-    assert!(
-        overflow.as_i64().is_some_and(|o| o <= 0),
-        "horizontal overflow: {overflow}"
     );
 
     b.quit().await;

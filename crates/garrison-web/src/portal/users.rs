@@ -21,10 +21,15 @@ use crate::portal::{
 #[template(path = "users.html")]
 struct UsersPage {
     layout: Layout,
-    users: Vec<User>,
+    rows: Vec<UserRow>,
     tenants: Vec<Tenant>,
     can_create: bool,
     roles: Vec<&'static str>,
+}
+
+struct UserRow {
+    user: User,
+    organisation: String,
 }
 
 /// Shows a secret once (a one-time password).
@@ -63,10 +68,21 @@ async fn users_page(
         Some(t) => UserFilter::Tenant(t),
         None => UserFilter::All,
     };
+    let tenants = s.app().list_tenants(p).await?;
+    let rows = s
+        .app()
+        .list_users(p, filter)
+        .await?
+        .into_iter()
+        .map(|user| UserRow {
+            organisation: tenant_name(&tenants, user.tenant_id),
+            user,
+        })
+        .collect();
     let page = UsersPage {
         layout,
-        users: s.app().list_users(p, filter).await?,
-        tenants: s.app().list_tenants(p).await?,
+        rows,
+        tenants,
         can_create: p.can(Permission::UserManage),
         roles: Role::ALL
             .into_iter()
