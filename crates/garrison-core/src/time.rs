@@ -59,6 +59,17 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// For people: `2026-11-22 10:00:00 UTC`, to the second.
+    #[must_use]
+    pub fn short(self) -> String {
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(ts) => ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            Err(_) => format!("@{}ms", self.0),
+        }
+    }
+}
+
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
@@ -126,6 +137,14 @@ mod tests {
         assert_eq!(
             Timestamp::from_millis(1_763_805_600_123).to_rfc3339(),
             "2025-11-22T10:00:00.123Z"
+        );
+    }
+
+    #[test]
+    fn short_form() {
+        assert_eq!(
+            Timestamp::from_millis(1_763_805_600_123).short(),
+            "2025-11-22 10:00:00 UTC"
         );
     }
 

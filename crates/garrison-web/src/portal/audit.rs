@@ -14,8 +14,14 @@ use crate::portal::{Layout, PortalResult, page_with_status};
 #[template(path = "audit.html")]
 struct AuditPage {
     layout: Layout,
-    records: Vec<AuditRecord>,
+    rows: Vec<AuditRow>,
     older: Option<i64>,
+}
+
+struct AuditRow {
+    record: AuditRecord,
+    /// The tenant's name, or empty for records of no tenant.
+    tenant: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,10 +48,22 @@ pub async fn list(
     let older = (records.len() == PAGE as usize)
         .then(|| records.last().map(|r| r.seq))
         .flatten();
+    let tenants = s.app().list_tenants(&signed.principal).await?;
+    let rows = records
+        .into_iter()
+        .map(|record| AuditRow {
+            tenant: record
+                .tenant_id
+                .and_then(|id| tenants.iter().find(|t| t.id == id))
+                .map(|t| t.slug.clone())
+                .unwrap_or_default(),
+            record,
+        })
+        .collect();
     Ok(page_with_status(
         &AuditPage {
             layout,
-            records,
+            rows,
             older,
         },
         None,

@@ -38,7 +38,11 @@ pub async fn dashboard(
         layout,
         name: signed.ctx.user.display_name.clone(),
         mfa: signed.ctx.user.has_mfa(),
-        last_login: signed.ctx.user.last_login_at.map(|t| t.to_rfc3339()),
+        last_login: signed
+            .ctx
+            .user
+            .last_login_at
+            .map(garrison_core::Timestamp::short),
         active: active.and_then(|a| tenants.iter().find(|t| t.id == a).map(|t| t.name.clone())),
         tenants,
     };
