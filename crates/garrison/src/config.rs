@@ -673,6 +673,19 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let d = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            d.path().join("garrison.toml"),
+            include_str!("../../../docs/garrison.example.toml"),
+        )
+        .expect("write");
+        let c = Config::load(&flags(d.path()), &env(&[])).expect("the example loads");
+        assert_eq!(c.listen.port(), 8443);
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
     fn tls_choices_are_consistent() {
         let d = tempfile::tempdir().expect("tmp");
         let mut f = flags(d.path());
