@@ -286,10 +286,27 @@ impl App {
                 "role": change.role.map(Role::as_str),
                 "disabled": change.is_disabled,
             }));
-        Ok(self
+        let updated = self
             .store
             .update_user(&p.access(), id, &change, self.clock.now(), &entry)
-            .await?)
+            .await?;
+        // A promotion into a role that must use MFA, for a user who has
+        // none: tokens made without MFA must not carry the new rights. Open
+        // sessions are sent to enrolment by `App::session`.
+        if change
+            .role
+            .is_some_and(|r| r.always_requires_mfa() && !current.role.always_requires_mfa())
+            && !updated.has_mfa()
+        {
+            let entry = self
+                .entry(p, Action::TokensRevokedForMfa)
+                .tenant(updated.tenant_id)
+                .target(format!("user:{id}"));
+            self.store
+                .revoke_user_tokens(id, self.clock.now(), &entry)
+                .await?;
+        }
+        Ok(updated)
     }
 
     async fn manageable_user(&self, p: &Principal, id: UserId) -> AppResult<User> {
@@ -301,12 +318,27 @@ impl App {
         Ok(user)
     }
 
-    /// Sets a new one-time password for a user and ends their sessions.
+    /// An administrator's reset is for someone else: one's own password
+    /// and MFA change through the account page, which asks for the current
+    /// password and cannot be reached with an API token alone.
+    async fn other_manageable_user(&self, p: &Principal, id: UserId) -> AppResult<User> {
+        let user = self.manageable_user(p, id).await?;
+        if p.user_id() == Some(id) {
+            return Err(AppError::Forbidden(
+                "reset your own password or MFA from your account page, not as an administrator",
+            ));
+        }
+        Ok(user)
+    }
+
+    /// Sets a new one-time password for a user, ends their sessions and
+    /// revokes their API tokens (a reset is what follows a suspected
+    /// compromise).
     ///
     /// # Errors
-    /// As for [`App::update_user`].
+    /// As for [`App::update_user`]; `Forbidden` for one's own account.
     pub async fn reset_password(&self, p: &Principal, id: UserId) -> AppResult<Secret<String>> {
-        let user = self.manageable_user(p, id).await?;
+        let user = self.other_manageable_user(p, id).await?;
         let one_time = Secret::new(random_code(4)?);
         let hash = password::hash(one_time.expose()).await?;
         let entry = self
@@ -314,7 +346,7 @@ impl App {
             .tenant(user.tenant_id)
             .target(format!("user:{id}"));
         self.store
-            .set_password(id, &hash, true, self.clock.now(), &entry)
+            .set_password(id, &hash, true, true, self.clock.now(), &entry)
             .await?;
         Ok(one_time)
     }
@@ -322,9 +354,9 @@ impl App {
     /// Removes a user's MFA (a lost device); they enrol again at next login.
     ///
     /// # Errors
-    /// As for [`App::update_user`].
+    /// As for [`App::update_user`]; `Forbidden` for one's own account.
     pub async fn reset_mfa(&self, p: &Principal, id: UserId) -> AppResult<()> {
-        let user = self.manageable_user(p, id).await?;
+        let user = self.other_manageable_user(p, id).await?;
         let entry = self
             .entry(p, Action::MfaReset)
             .tenant(user.tenant_id)
@@ -432,6 +464,13 @@ impl App {
         expires_in_days: Option<u32>,
     ) -> AppResult<IssuedToken> {
         require(p, Permission::OwnAccountManage)?;
+        // A token cannot breed tokens: a stolen one would otherwise mint
+        // never-expiring successors.
+        if matches!(p.method(), garrison_core::tenancy::AuthMethod::Token(_)) {
+            return Err(AppError::Forbidden(
+                "create API tokens from a signed-in portal session, not with another token",
+            ));
+        }
         let user_id = p
             .user_id()
             .ok_or(AppError::invalid("user", "name the user the token is for"))?;
@@ -553,16 +592,32 @@ impl App {
         Ok(self.store.list_audit(&p.access(), query).await?)
     }
 
-    /// Walks the whole audit chain.
+    /// Walks the whole audit chain; with `anchor` (a line from an earlier
+    /// verification, see [`App::audit_anchor`]) also checks that the chain
+    /// still holds what was seen then.
     ///
     /// # Errors
-    /// `Forbidden` unless MSSP admin.
-    pub async fn verify_audit(&self, p: &Principal) -> AppResult<ChainReport> {
+    /// `Forbidden` unless MSSP admin; `Invalid` for an anchor that is not
+    /// sealed with this server's key.
+    pub async fn verify_audit(
+        &self,
+        p: &Principal,
+        anchor: Option<&str>,
+    ) -> AppResult<ChainReport> {
         require(p, Permission::AuditVerify)?;
+        let mut verifier = ChainVerifier::new(self.keys.chain());
+        if let Some(line) = anchor {
+            let anchor = self.keys.chain().parse_anchor(line).ok_or_else(|| {
+                AppError::invalid(
+                    "anchor",
+                    "the audit anchor is damaged or from another server key",
+                )
+            })?;
+            verifier = verifier.with_anchor(anchor);
+        }
         // Records appended while the walk runs are checked against the head
         // read at the end; anything beyond that head was inserted.
-        let first_head = self.store.audit_head().await?.map_or(0, |h| h.0);
-        let mut verifier = ChainVerifier::new(self.keys.chain());
+        let first_head = self.store.audit_head().await?.map_or(0, |h| h.seq);
         let mut later = Vec::new();
         let mut after = 0;
         loop {
@@ -578,7 +633,7 @@ impl App {
             }
         }
         let head = self.store.audit_head().await?;
-        let last_head = head.as_ref().map_or(0, |h| h.0);
+        let last_head = head.as_ref().map_or(0, |h| h.seq);
         for r in &later {
             if r.seq <= last_head {
                 verifier.feed(r);
@@ -587,6 +642,20 @@ impl App {
             }
         }
         Ok(verifier.finish(head))
+    }
+
+    /// The anchor line to keep after an intact verification.
+    #[must_use]
+    pub fn audit_anchor(&self, report: &ChainReport) -> Option<String> {
+        report
+            .is_intact()
+            .then(|| {
+                report
+                    .head
+                    .as_ref()
+                    .map(|h| self.keys.chain().anchor_line(h))
+            })
+            .flatten()
     }
 
     /// The current time on the application's clock.

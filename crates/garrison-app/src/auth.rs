@@ -277,12 +277,34 @@ impl App {
         if now.since(session.last_seen_at).as_secs() >= 60 {
             self.store.touch_session(session.id, now).await?;
         }
+        let mut session = session;
+        // MFA that became required (a promotion to admin, a tenant policy)
+        // while this session was open is due before anything else.
+        if session.stage == SessionStage::Full
+            && !creds.user.has_mfa()
+            && self.mfa_required(&creds.user).await?
+        {
+            let change = SessionChange {
+                stage: Some(SessionStage::MfaEnrolment),
+                ..SessionChange::default()
+            };
+            self.store.update_session(session.id, &change).await?;
+            session.stage = SessionStage::MfaEnrolment;
+        }
         let principal = if session.stage == SessionStage::Full {
             let assigned = self.store.list_assignments(creds.user.id).await?;
-            Some(
-                principal_of(&creds.user, assigned, AuthMethod::Session(session.id))?
-                    .with_source(session.source_ip.clone()),
-            )
+            let p = principal_of(&creds.user, assigned, AuthMethod::Session(session.id))?
+                .with_source(session.source_ip.clone());
+            // A tenant switched to earlier may no longer be visible.
+            if session.active_tenant.is_some_and(|t| !p.access().allows(t)) {
+                let change = SessionChange {
+                    active_tenant: Some(None),
+                    ..SessionChange::default()
+                };
+                self.store.update_session(session.id, &change).await?;
+                session.active_tenant = None;
+            }
+            Some(p)
         } else {
             None
         };
@@ -567,7 +589,7 @@ impl App {
             .source(Some(client.ip.to_string()));
         // This ends every session of the user, the current one included.
         self.store
-            .set_password(ctx.user.id, &hash, false, now, &entry)
+            .set_password(ctx.user.id, &hash, false, false, now, &entry)
             .await?;
         let user = self.store.find_credentials(ctx.user.id).await?.user;
         if forced {
@@ -646,6 +668,7 @@ impl App {
         if creds.user.is_disabled {
             return Err(AppError::Unauthenticated);
         }
+
         if token
             .last_used_at
             .is_none_or(|t| now.since(t).as_secs() >= 60)

@@ -68,25 +68,100 @@ enum Key {
     Mfa(UserId),
 }
 
-/// Entries beyond this are pruned of expired windows; a flood of distinct
-/// keys cannot grow memory without bound.
+/// The address a client is counted under: IPv6 clients by their /64 (one
+/// subscriber usually holds a whole /64), IPv4-mapped IPv6 as IPv4.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+    }
+}
+
+/// Failure times by key, bounded: when full, expired entries go first, then
+/// the entries whose last failure is oldest. A flood of new keys therefore
+/// pushes out old, quiet entries, never the ones under attack now.
+#[derive(Debug, Default)]
+struct Counters {
+    map: HashMap<Key, VecDeque<Timestamp>>,
+}
+
+/// Keys per table before eviction starts.
 const MAX_KEYS: usize = 100_000;
+
+impl Counters {
+    fn wait(&mut self, now: Timestamp, key: &Key, limit: Limit) -> Duration {
+        let Some(times) = self.map.get_mut(key) else {
+            return Duration::ZERO;
+        };
+        let start = now.minus(limit.window);
+        while times.front().is_some_and(|t| *t <= start) {
+            times.pop_front();
+        }
+        if times.len() >= limit.failures as usize {
+            // Free again when the oldest failure in the window ages out.
+            let oldest = times.front().copied().unwrap_or(now);
+            oldest.plus(limit.window).since(now)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    fn record(&mut self, now: Timestamp, key: Key, longest_window: Duration) {
+        if self.map.len() >= MAX_KEYS && !self.map.contains_key(&key) {
+            let cutoff = now.minus(longest_window);
+            self.map
+                .retain(|_, times| times.back().is_some_and(|t| *t > cutoff));
+            if self.map.len() >= MAX_KEYS {
+                let mut last: Vec<Timestamp> = self
+                    .map
+                    .values()
+                    .filter_map(|t| t.back().copied())
+                    .collect();
+                let tenth = last.len() / 10;
+                let (_, threshold, _) = last.select_nth_unstable(tenth);
+                let threshold = *threshold;
+                self.map
+                    .retain(|_, times| times.back().is_some_and(|t| *t > threshold));
+            }
+        }
+        let times = self.map.entry(key).or_default();
+        times.push_back(now);
+        // No limit needs more than a few hundred entries.
+        while times.len() > 1000 {
+            times.pop_front();
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct LoginThrottle {
     settings: ThrottleSettings,
-    failures: Mutex<HashMap<Key, VecDeque<Timestamp>>>,
+    /// Password failures. MFA failures are kept apart, so that a flood of
+    /// password failures can never push them out.
+    logins: Mutex<Counters>,
+    mfa: Mutex<Counters>,
 }
 
 /// The outcome of a check: allowed, or wait this long.
 pub type Verdict = Result<(), Duration>;
+
+fn lock(m: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl LoginThrottle {
     #[must_use]
     pub fn new(settings: ThrottleSettings) -> Self {
         Self {
             settings,
-            failures: Mutex::new(HashMap::new()),
+            logins: Mutex::new(Counters::default()),
+            mfa: Mutex::new(Counters::default()),
         }
     }
 
@@ -99,26 +174,26 @@ impl LoginThrottle {
         }
     }
 
-    fn check_keys(&self, now: Timestamp, keys: &[Key]) -> Verdict {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut wait = Duration::ZERO;
-        for key in keys {
-            let limit = self.limit(key);
-            if let Some(times) = map.get_mut(key) {
-                let start = now.minus(limit.window);
-                while times.front().is_some_and(|t| *t <= start) {
-                    times.pop_front();
-                }
-                if times.len() >= limit.failures as usize {
-                    // Free again when the oldest failure in the window ages out.
-                    let oldest = times.front().copied().unwrap_or(now);
-                    wait = wait.max(oldest.plus(limit.window).since(now));
-                }
-            }
-        }
+    fn longest_window(&self) -> Duration {
+        [
+            self.settings.per_ip,
+            self.settings.per_account_and_ip,
+            self.settings.per_account,
+            self.settings.per_mfa_user,
+        ]
+        .iter()
+        .map(|l| l.window)
+        .max()
+        .unwrap_or_default()
+    }
+
+    fn check_keys(&self, now: Timestamp, counters: &Mutex<Counters>, keys: &[Key]) -> Verdict {
+        let mut c = lock(counters);
+        let wait = keys
+            .iter()
+            .map(|k| c.wait(now, k, self.limit(k)))
+            .max()
+            .unwrap_or_default();
         if wait.is_zero() {
             Ok(())
         } else {
@@ -126,41 +201,10 @@ impl LoginThrottle {
         }
     }
 
-    fn record(&self, now: Timestamp, keys: Vec<Key>) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= MAX_KEYS {
-            let longest = self
-                .settings
-                .per_account
-                .window
-                .max(self.settings.per_account_and_ip.window);
-            let cutoff = now.minus(longest);
-            map.retain(|_, times| times.back().is_some_and(|t| *t > cutoff));
-        }
-        for key in keys {
-            if map.len() < MAX_KEYS || map.contains_key(&key) {
-                let times = map.entry(key).or_default();
-                times.push_back(now);
-                // A list never needs more than the limit plus one.
-                while times.len() > 1000 {
-                    times.pop_front();
-                }
-            }
-        }
-    }
-
-    fn login_keys(ip: IpAddr, account: &str, trusted_device: bool) -> Vec<Key> {
-        let mut keys = vec![Key::Ip(ip), Key::AccountIp(account.to_owned(), ip)];
-        if !trusted_device {
-            keys.push(Key::Account(account.to_owned()));
-        }
-        keys
-    }
-
-    /// May this client try a password for `account` now?
+    /// May this client try a password for `account` now? A browser with a
+    /// device cookie for the account (it signed in before) is held only to
+    /// the limit of its account from its address: neither a flood from its
+    /// office's shared address nor a botnet against the account locks it out.
     pub fn check_login(
         &self,
         now: Timestamp,
@@ -168,39 +212,48 @@ impl LoginThrottle {
         account: &str,
         trusted_device: bool,
     ) -> Verdict {
-        self.check_keys(now, &Self::login_keys(ip, account, trusted_device))
+        let ip = client_key(ip);
+        let mut keys = vec![Key::AccountIp(account.to_owned(), ip)];
+        if !trusted_device {
+            keys.push(Key::Ip(ip));
+            keys.push(Key::Account(account.to_owned()));
+        }
+        self.check_keys(now, &self.logins, &keys)
     }
 
+    /// Counts a failure under every key, whoever made it.
     pub fn login_failed(&self, now: Timestamp, ip: IpAddr, account: &str) {
-        // A failure always counts against the account as a whole, whoever
-        // made it; only the check is waived for trusted devices.
-        self.record(now, Self::login_keys(ip, account, false));
+        let ip = client_key(ip);
+        let longest = self.longest_window();
+        let mut c = lock(&self.logins);
+        for key in [
+            Key::Ip(ip),
+            Key::AccountIp(account.to_owned(), ip),
+            Key::Account(account.to_owned()),
+        ] {
+            c.record(now, key, longest);
+        }
     }
 
     /// A correct password clears the failures of this account from this
     /// address (the user has proven themselves there).
     pub fn login_succeeded(&self, ip: IpAddr, account: &str) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&Key::AccountIp(account.to_owned(), ip));
+        lock(&self.logins)
+            .map
+            .remove(&Key::AccountIp(account.to_owned(), client_key(ip)));
     }
 
     pub fn check_mfa(&self, now: Timestamp, user: UserId) -> Verdict {
-        self.check_keys(now, &[Key::Mfa(user)])
+        self.check_keys(now, &self.mfa, &[Key::Mfa(user)])
     }
 
     pub fn mfa_failed(&self, now: Timestamp, user: UserId) {
-        self.record(now, vec![Key::Mfa(user)]);
+        let longest = self.longest_window();
+        lock(&self.mfa).record(now, Key::Mfa(user), longest);
     }
 
     pub fn mfa_succeeded(&self, user: UserId) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&Key::Mfa(user));
+        lock(&self.mfa).map.remove(&Key::Mfa(user));
     }
 }
 
@@ -284,6 +337,71 @@ mod tests {
         assert!(t.check_login(at(6), me, "me@x.test", false).is_err());
         t.login_succeeded(me, "me@x.test");
         assert!(t.check_login(at(6), me, "me@x.test", false).is_ok());
+    }
+
+    #[test]
+    fn a_trusted_device_is_not_locked_out_by_its_shared_address() {
+        let t = LoginThrottle::new(ThrottleSettings::default());
+        let office = ip("203.0.113.5");
+        for i in 0..12 {
+            t.login_failed(at(i), office, &format!("someone{i}@x.test"));
+        }
+        assert!(t.check_login(at(13), office, "me@x.test", false).is_err());
+        assert!(t.check_login(at(13), office, "me@x.test", true).is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_slash_64() {
+        let t = LoginThrottle::new(ThrottleSettings::default());
+        for i in 0..10 {
+            t.login_failed(
+                at(i),
+                ip(&format!("2001:db8:1:2::{i:x}")),
+                &format!("u{i}@x.test"),
+            );
+        }
+        assert!(
+            t.check_login(at(11), ip("2001:db8:1:2:ffff::1"), "new@x.test", false)
+                .is_err()
+        );
+        assert!(
+            t.check_login(at(11), ip("2001:db8:1:3::1"), "new@x.test", false)
+                .is_ok()
+        );
+        assert_eq!(client_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+    }
+
+    #[test]
+    fn a_full_table_keeps_the_keys_under_attack() {
+        let t = LoginThrottle::new(ThrottleSettings::default());
+        let attacker = ip("198.51.100.7");
+        for i in 0..10 {
+            t.login_failed(at(1000 + i), attacker, "victim@x.test");
+        }
+        // A flood of distinct, older keys fills the table ...
+        {
+            let mut c = lock(&t.logins);
+            for i in 0..MAX_KEYS {
+                c.map.insert(
+                    Key::Account(format!("filler{i}")),
+                    VecDeque::from([at(999)]),
+                );
+            }
+        }
+        // ... and one more failure from somewhere new evicts the old ones,
+        // not the attacker's.
+        t.login_failed(at(1011), ip("192.0.2.200"), "another@x.test");
+        assert!(lock(&t.logins).map.len() < MAX_KEYS);
+        assert!(
+            t.check_login(at(1012), attacker, "other@x.test", false)
+                .is_err()
+        );
+        // MFA counters live apart and are untouched by login floods.
+        let u = UserId::new();
+        for i in 0..10 {
+            t.mfa_failed(at(1000 + i), u);
+        }
+        assert!(t.check_mfa(at(1012), u).is_err());
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub enum Action {
     StaffUnassigned,
     TokenCreated,
     TokenRevoked,
+    TokensRevokedForMfa,
 }
 
 impl Action {
@@ -66,6 +67,7 @@ impl Action {
             Self::StaffUnassigned => "staff.unassigned",
             Self::TokenCreated => "token.created",
             Self::TokenRevoked => "token.revoked",
+            Self::TokensRevokedForMfa => "token.revoked_mfa_required",
         }
     }
 }
@@ -193,6 +195,26 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// The head of the chain as the store keeps it: the last sequence number,
+/// its hash, and a MAC over both so that the head cannot be rewound to hide
+/// a deleted tail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+    pub mac: Option<String>,
+}
+
+/// A point of the chain seen by an earlier verification, kept outside the
+/// database (a file beside the master secret). A later chain must still
+/// contain it: truncating or rewriting the chain is then found even when
+/// the head was rewound too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainAnchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
 /// The key that seals the chain.
 #[derive(Debug, Clone)]
 pub struct ChainKey(Secret<Vec<u8>>);
@@ -206,39 +228,73 @@ impl ChainKey {
     /// The hash of a record with these contents.
     #[must_use]
     pub fn seal(&self, seq: i64, id: AuditId, entry: &AuditEntry, prev_hash: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.expose())
-            .expect("HMAC takes a key of any length");
         // Length-prefixed fields, so that moving bytes between two fields
         // changes the hash.
-        let mut field = |bytes: &[u8]| {
-            mac.update(&(bytes.len() as u64).to_be_bytes());
-            mac.update(bytes);
-        };
-        field(b"garrison-audit-v1");
-        field(&seq.to_be_bytes());
-        field(id.as_uuid().as_bytes());
-        field(&entry.at.as_millis().to_be_bytes());
-        field(
-            entry
-                .actor_id
-                .map(|u| u.to_string())
-                .unwrap_or_default()
-                .as_bytes(),
-        );
-        field(entry.actor_label.as_bytes());
-        field(
-            entry
-                .tenant_id
-                .map(|t| t.to_string())
-                .unwrap_or_default()
-                .as_bytes(),
-        );
-        field(entry.action.as_bytes());
-        field(entry.target.as_bytes());
-        field(entry.source_ip.as_deref().unwrap_or_default().as_bytes());
-        field(entry.outcome.as_str().as_bytes());
-        field(entry.details.as_bytes());
-        field(prev_hash.as_bytes());
+        let actor = entry.actor_id.map(|u| u.to_string()).unwrap_or_default();
+        let tenant = entry.tenant_id.map(|t| t.to_string()).unwrap_or_default();
+        self.mac(&[
+            b"garrison-audit-v1",
+            &seq.to_be_bytes(),
+            id.as_uuid().as_bytes(),
+            &entry.at.as_millis().to_be_bytes(),
+            actor.as_bytes(),
+            entry.actor_label.as_bytes(),
+            tenant.as_bytes(),
+            entry.action.as_bytes(),
+            entry.target.as_bytes(),
+            entry.source_ip.as_deref().unwrap_or_default().as_bytes(),
+            entry.outcome.as_str().as_bytes(),
+            entry.details.as_bytes(),
+            prev_hash.as_bytes(),
+        ])
+    }
+
+    /// The MAC of a chain head.
+    #[must_use]
+    pub fn seal_head(&self, seq: i64, hash: &str) -> String {
+        self.mac(&[
+            b"garrison-audit-head-v1",
+            &seq.to_be_bytes(),
+            hash.as_bytes(),
+        ])
+    }
+
+    /// An anchor as one line of text, sealed.
+    #[must_use]
+    pub fn anchor_line(&self, anchor: &ChainAnchor) -> String {
+        let mac = self.mac(&[
+            b"garrison-audit-anchor-v1",
+            &anchor.seq.to_be_bytes(),
+            anchor.hash.as_bytes(),
+        ]);
+        format!("{} {} {mac}", anchor.seq, anchor.hash)
+    }
+
+    /// Reads an anchor line; `None` when it is malformed or not sealed with
+    /// this key.
+    #[must_use]
+    pub fn parse_anchor(&self, line: &str) -> Option<ChainAnchor> {
+        let mut parts = line.split_whitespace();
+        let seq: i64 = parts.next()?.parse().ok()?;
+        let hash = parts.next()?.to_owned();
+        let mac = parts.next()?;
+        let anchor = ChainAnchor { seq, hash };
+        let expected = self.anchor_line(&anchor);
+        let given = format!("{} {} {mac}", anchor.seq, anchor.hash);
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            expected.as_bytes(),
+            given.as_bytes(),
+        ))
+        .then_some(anchor)
+    }
+
+    fn mac(&self, fields: &[&[u8]]) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.expose())
+            .expect("HMAC takes a key of any length");
+        for f in fields {
+            mac.update(&(f.len() as u64).to_be_bytes());
+            mac.update(f);
+        }
         hex::encode(mac.finalize().into_bytes())
     }
 
@@ -276,6 +332,11 @@ pub enum ChainFault {
     /// A record lies beyond the chain head: it was inserted behind the
     /// chain's back.
     BeyondHead { seq: i64, id: AuditId },
+    /// The chain head's seal does not match: the head was rewritten.
+    HeadForged { head_seq: i64 },
+    /// A record an earlier verification saw is gone or different: the chain
+    /// was truncated or rewritten.
+    AnchorLost { seq: i64 },
 }
 
 impl std::fmt::Display for ChainFault {
@@ -294,6 +355,14 @@ impl std::fmt::Display for ChainFault {
             Self::Missing { from_seq, to_seq } => {
                 write!(f, "records #{from_seq} to #{to_seq} are missing")
             }
+            Self::HeadForged { head_seq } => write!(
+                f,
+                "the chain head (#{head_seq}) is not sealed with this server's key: it was rewritten"
+            ),
+            Self::AnchorLost { seq } => write!(
+                f,
+                "record #{seq}, seen by an earlier verification, is missing or changed: the chain was truncated or rewritten"
+            ),
             Self::BeyondHead { seq, id } => write!(
                 f,
                 "record #{seq} ({id}) lies beyond the chain head: it was inserted"
@@ -314,6 +383,7 @@ pub struct ChainVerifier<'k> {
     prev_hash: String,
     checked: u64,
     faults: Vec<ChainFault>,
+    anchor: Option<(ChainAnchor, bool)>,
 }
 
 impl<'k> ChainVerifier<'k> {
@@ -325,11 +395,24 @@ impl<'k> ChainVerifier<'k> {
             prev_hash: GENESIS_HASH.to_owned(),
             checked: 0,
             faults: Vec::new(),
+            anchor: None,
         }
+    }
+
+    /// Also requires the chain to still hold `anchor`.
+    #[must_use]
+    pub fn with_anchor(mut self, anchor: ChainAnchor) -> Self {
+        self.anchor = Some((anchor, false));
+        self
     }
 
     pub fn feed(&mut self, record: &AuditRecord) {
         self.checked += 1;
+        if let Some((anchor, seen)) = &mut self.anchor
+            && anchor.seq == record.seq
+        {
+            *seen = record.hash == anchor.hash;
+        }
         if record.seq > self.next_seq {
             self.faults.push(ChainFault::Missing {
                 from_seq: self.next_seq,
@@ -360,18 +443,38 @@ impl<'k> ChainVerifier<'k> {
         });
     }
 
-    /// Ends the walk against the chain head `(seq, hash)` kept by the store.
+    /// Ends the walk against the chain head kept by the store.
     #[must_use]
-    pub fn finish(mut self, head: Option<(i64, String)>) -> ChainReport {
+    pub fn finish(mut self, head: Option<ChainHead>) -> ChainReport {
         let last_seq = self.next_seq - 1;
-        let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+        let (head_seq, head_hash) = head
+            .as_ref()
+            .map_or((0, GENESIS_HASH), |h| (h.seq, h.hash.as_str()));
+        if let Some(h) = &head {
+            let expected = self.key.seal_head(h.seq, &h.hash);
+            let sealed = h.mac.as_deref().is_some_and(|m| {
+                subtle::ConstantTimeEq::ct_eq(m.as_bytes(), expected.as_bytes()).into()
+            });
+            if !sealed {
+                self.faults.push(ChainFault::HeadForged { head_seq });
+            }
+        }
         if head_seq != last_seq || head_hash != self.prev_hash {
             self.faults
                 .push(ChainFault::HeadMismatch { head_seq, last_seq });
         }
+        if let Some((anchor, false)) = &self.anchor
+            && anchor.seq > 0
+        {
+            self.faults.push(ChainFault::AnchorLost { seq: anchor.seq });
+        }
         ChainReport {
             checked: self.checked,
             faults: self.faults,
+            head: head.map(|h| ChainAnchor {
+                seq: h.seq,
+                hash: h.hash,
+            }),
         }
     }
 }
@@ -380,6 +483,9 @@ impl<'k> ChainVerifier<'k> {
 pub struct ChainReport {
     pub checked: u64,
     pub faults: Vec<ChainFault>,
+    /// The head verified, to keep as the next anchor when intact.
+    #[serde(skip)]
+    pub head: Option<ChainAnchor>,
 }
 
 impl ChainReport {
@@ -426,14 +532,19 @@ mod tests {
             .collect()
     }
 
-    fn verify(key: &ChainKey, records: &[AuditRecord], head: Option<(i64, String)>) -> ChainReport {
+    fn verify(key: &ChainKey, records: &[AuditRecord], head: Option<ChainHead>) -> ChainReport {
         let mut v = ChainVerifier::new(key);
         records.iter().for_each(|r| v.feed(r));
         v.finish(head)
     }
 
-    fn head(records: &[AuditRecord]) -> Option<(i64, String)> {
-        records.last().map(|r| (r.seq, r.hash.clone()))
+    fn head(records: &[AuditRecord]) -> Option<ChainHead> {
+        let key = ChainKey::new(b"k".to_vec());
+        records.last().map(|r| ChainHead {
+            seq: r.seq,
+            hash: r.hash.clone(),
+            mac: Some(key.seal_head(r.seq, &r.hash)),
+        })
     }
 
     #[test]
@@ -490,6 +601,47 @@ mod tests {
     fn a_wrong_key_fails_everything() {
         let records = chain(&ChainKey::new(b"k".to_vec()), 2);
         let report = verify(&ChainKey::new(b"other".to_vec()), &records, head(&records));
-        assert_eq!(report.faults.len(), 2);
+        assert_eq!(
+            report.faults.len(),
+            3,
+            "two records and the head: {report:?}"
+        );
+    }
+
+    #[test]
+    fn a_rewound_head_is_found() {
+        let key = ChainKey::new(b"k".to_vec());
+        let mut records = chain(&key, 5);
+        records.truncate(3);
+        let mut forged = head(&records).expect("head");
+        forged.mac = Some("00".repeat(32));
+        let report = verify(&key, &records, Some(forged));
+        assert_eq!(report.faults, vec![ChainFault::HeadForged { head_seq: 3 }]);
+        // With a genuinely sealed head, only an anchor shows the truncation.
+        let anchor = ChainAnchor {
+            seq: 5,
+            hash: chain_hash(&key, 5),
+        };
+        let mut v = ChainVerifier::new(&key).with_anchor(anchor);
+        records.iter().for_each(|r| v.feed(r));
+        let report = v.finish(head(&records));
+        assert_eq!(report.faults, vec![ChainFault::AnchorLost { seq: 5 }]);
+    }
+
+    fn chain_hash(key: &ChainKey, seq: i64) -> String {
+        chain(key, seq).pop().map(|r| r.hash).unwrap_or_default()
+    }
+
+    #[test]
+    fn anchors_are_sealed() {
+        let key = ChainKey::new(b"k".to_vec());
+        let a = ChainAnchor {
+            seq: 7,
+            hash: "ab".repeat(32),
+        };
+        let line = key.anchor_line(&a);
+        assert_eq!(key.parse_anchor(&line), Some(a));
+        assert_eq!(key.parse_anchor(&line.replacen('7', "8", 1)), None);
+        assert_eq!(ChainKey::new(b"x".to_vec()).parse_anchor(&line), None);
     }
 }

@@ -11,11 +11,18 @@ use garrison_store_sql::SqlStore;
 use garrison_store_sql::migrate::{self, Migration, MigrationReport};
 use sqlx::any::AnyPoolOptions;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "audit head seal",
+        sql: include_str!("../migrations/0002_audit_head_seal.sql"),
+    },
+];
 
 /// An arbitrary constant naming Garrison's migration lock.
 const MIGRATION_LOCK: i64 = 0x6761_7272_6973_6f6e;

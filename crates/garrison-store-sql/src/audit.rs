@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use garrison_core::AuditId;
 use garrison_core::TenantAccess;
-use garrison_core::audit::{AuditEntry, AuditRecord, Outcome};
+use garrison_core::audit::{AuditEntry, AuditRecord, ChainHead, Outcome};
 use garrison_store::{AuditQuery, AuditStore, StoreError, StoreResult};
 use sqlx::any::AnyRow;
 
@@ -71,8 +71,9 @@ impl SqlStore {
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        sqlx::query("UPDATE audit_head SET hash = $1, mac = $2 WHERE id = 1")
             .bind(&hash)
+            .bind(self.chain_key.seal_head(seq, &hash))
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -144,15 +145,19 @@ impl AuditStore for SqlStore {
         rows.iter().map(record).collect()
     }
 
-    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+    async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
+        let row = sqlx::query("SELECT seq, hash, mac FROM audit_head WHERE id = 1")
             .fetch_one(self.pool())
             .await
             .map_err(db_err)?;
         let seq = int(&row, "seq")?;
-        Ok((seq > 0)
-            .then(|| text(&row, "hash"))
-            .transpose()?
-            .map(|h| (seq, h)))
+        if seq == 0 {
+            return Ok(None);
+        }
+        Ok(Some(ChainHead {
+            seq,
+            hash: text(&row, "hash")?,
+            mac: opt_text(&row, "mac")?,
+        }))
     }
 }

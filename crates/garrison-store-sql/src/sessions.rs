@@ -74,11 +74,14 @@ impl SessionStore for SqlStore {
 
     async fn rotate_session(&self, old: SessionId, new: &Session) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
+        let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(old.to_string())
             .execute(tx.conn())
             .await
             .map_err(db_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
         insert(tx.conn(), new).await?;
         tx.commit().await
     }

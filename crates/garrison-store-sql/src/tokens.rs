@@ -106,4 +106,17 @@ impl TokenStore for SqlStore {
             .map_err(db_err)?;
         tx.commit().await
     }
+
+    async fn revoke_user_tokens(
+        &self,
+        user: UserId,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = crate::users::revoke_tokens(tx.conn(), user, at).await?;
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
 }

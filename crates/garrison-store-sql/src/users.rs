@@ -173,11 +173,8 @@ impl UserStore for SqlStore {
             return Err(StoreError::NotFound);
         }
         if change.is_disabled == Some(true) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id.to_string())
-                .execute(tx.conn())
-                .await
-                .map_err(db_err)?;
+            end_sessions(tx.conn(), id).await?;
+            revoke_tokens(tx.conn(), id, at).await?;
         }
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await?;
@@ -199,6 +196,7 @@ impl UserStore for SqlStore {
         id: UserId,
         hash: &Secret<String>,
         must_change: bool,
+        revoke: bool,
         at: Timestamp,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
@@ -216,11 +214,10 @@ impl UserStore for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id.to_string())
-            .execute(tx.conn())
-            .await
-            .map_err(db_err)?;
+        end_sessions(tx.conn(), id).await?;
+        if revoke {
+            revoke_tokens(tx.conn(), id, at).await?;
+        }
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await
     }
@@ -408,6 +405,31 @@ impl UserStore for SqlStore {
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await
     }
+}
+
+async fn end_sessions(conn: &mut sqlx::AnyConnection, id: UserId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id.to_string())
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn revoke_tokens(
+    conn: &mut sqlx::AnyConnection,
+    id: UserId,
+    at: Timestamp,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id.to_string())
+    .bind(at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(done.rows_affected())
 }
 
 impl SqlStore {

@@ -13,11 +13,18 @@ use garrison_store_sql::SqlStore;
 use garrison_store_sql::migrate::{self, Migration, MigrationReport};
 use sqlx::any::AnyPoolOptions;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "audit head seal",
+        sql: include_str!("../migrations/0002_audit_head_seal.sql"),
+    },
+];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]
 /// before use.

@@ -57,6 +57,7 @@ macro_rules! conformance_suite {
             staff_assignments,
             sessions_rotate_touch_and_expire,
             tokens_are_owned_revocable_and_touched,
+            disabling_and_password_resets_revoke_tokens,
             audit_chain_is_scoped_paged_and_intact,
             concurrent_audit_appends_keep_one_chain
         );
@@ -417,6 +418,7 @@ pub async fn credentials_and_password_changes(f: &Fixture) {
             u,
             &Secret::from("$argon2id$new"),
             false,
+            false,
             t(5),
             &audit(Action::PasswordChanged),
         )
@@ -622,6 +624,16 @@ pub async fn sessions_rotate_touch_and_expire(f: &Fixture) {
         store.find_session("tok-1").await.expect("find").is_none(),
         "old id is dead"
     );
+    assert!(
+        matches!(
+            store
+                .rotate_session(first.id, &session(u, "tok-9", 2000))
+                .await,
+            Err(StoreError::NotFound)
+        ),
+        "an ended session cannot be rotated back to life"
+    );
+    assert!(store.find_session("tok-9").await.expect("find").is_none());
     let found = store
         .find_session("tok-2")
         .await
@@ -764,6 +776,95 @@ pub async fn tokens_are_owned_revocable_and_touched(f: &Fixture) {
     assert!(!revoked.is_usable(t(31)));
 }
 
+pub async fn disabling_and_password_resets_revoke_tokens(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let u = user(store, "ivy@acme.test", Role::CustomerViewer, Some(a)).await;
+    let token = |n: &str| ApiToken {
+        id: TokenId::new(),
+        user_id: u,
+        name: n.to_owned(),
+        prefix: "grn_x".to_owned(),
+        token_hash: format!("hash-{n}"),
+        created_at: t(1),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+    };
+    let revoked = |n: &'static str| async move {
+        store
+            .find_token_by_hash(&format!("hash-{n}"))
+            .await
+            .expect("find")
+            .expect("token")
+            .revoked_at
+    };
+    store
+        .create_token(&token("one"), &audit(Action::TokenCreated))
+        .await
+        .expect("token");
+    store
+        .set_password(
+            u,
+            &Secret::from("h2"),
+            false,
+            false,
+            t(2),
+            &audit(Action::PasswordChanged),
+        )
+        .await
+        .expect("own change");
+    assert_eq!(
+        revoked("one").await,
+        None,
+        "a user's own password change keeps their tokens"
+    );
+    store
+        .set_password(
+            u,
+            &Secret::from("h3"),
+            true,
+            true,
+            t(3),
+            &audit(Action::PasswordReset),
+        )
+        .await
+        .expect("reset");
+    assert_eq!(
+        revoked("one").await,
+        Some(t(3)),
+        "an administrator's reset revokes them"
+    );
+
+    store
+        .create_token(&token("two"), &audit(Action::TokenCreated))
+        .await
+        .expect("token");
+    store
+        .create_session(&session(u, "s-ivy", 1000))
+        .await
+        .expect("session");
+    let change = UserChange {
+        is_disabled: Some(true),
+        ..UserChange::default()
+    };
+    store
+        .update_user(
+            &access_of(&[a]),
+            u,
+            &change,
+            t(4),
+            &audit(Action::UserUpdated),
+        )
+        .await
+        .expect("disable");
+    assert_eq!(revoked("two").await, Some(t(4)), "disabling revokes tokens");
+    assert!(
+        store.find_session("s-ivy").await.expect("find").is_none(),
+        "and ends sessions"
+    );
+}
+
 pub async fn audit_chain_is_scoped_paged_and_intact(f: &Fixture) {
     let store = &**f;
     let a = tenant(store, "acme").await;
@@ -780,7 +881,12 @@ pub async fn audit_chain_is_scoped_paged_and_intact(f: &Fixture) {
         assert_eq!(record.outcome, garrison_core::audit::Outcome::Failure);
     }
     let head = store.audit_head().await.expect("head").expect("some");
-    assert_eq!(head.0, 7, "two tenant creations and five appends");
+    assert_eq!(head.seq, 7, "two tenant creations and five appends");
+    assert_eq!(
+        head.mac.as_deref(),
+        Some(f.key.seal_head(head.seq, &head.hash).as_str()),
+        "the head is sealed"
+    );
 
     let all = store
         .list_audit(&op().access(), &AuditQuery::default())

@@ -10,7 +10,7 @@
 pub mod conformance;
 
 use async_trait::async_trait;
-use garrison_core::audit::{AuditEntry, AuditRecord};
+use garrison_core::audit::{AuditEntry, AuditRecord, ChainHead};
 use garrison_core::model::{
     ApiToken, NewTenant, NewUser, Session, SessionStage, Tenant, TenantChange, User, UserChange,
     UserCredentials,
@@ -105,6 +105,7 @@ pub trait UserStore: Send + Sync {
     async fn find_user(&self, access: &TenantAccess, id: UserId) -> StoreResult<User>;
     async fn list_users(&self, access: &TenantAccess, filter: UserFilter)
     -> StoreResult<Vec<User>>;
+    /// Disabling a user also ends their sessions and revokes their tokens.
     async fn update_user(
         &self,
         access: &TenantAccess,
@@ -119,12 +120,15 @@ pub trait UserStore: Send + Sync {
 
     async fn find_credentials_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
     async fn find_credentials(&self, id: UserId) -> StoreResult<UserCredentials>;
-    /// Sets a new password hash and ends every session of the user.
+    /// Sets a new password hash and ends every session of the user; with
+    /// `revoke_tokens`, also revokes their API tokens (an administrator's
+    /// reset after a suspected compromise).
     async fn set_password(
         &self,
         id: UserId,
         hash: &Secret<String>,
         must_change: bool,
+        revoke_tokens: bool,
         at: Timestamp,
         audit: &AuditEntry,
     ) -> StoreResult<()>;
@@ -191,7 +195,8 @@ pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
     async fn find_session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
     /// Replaces session `old` by `new` in one step (rotation at login and on
-    /// privilege change).
+    /// privilege change). `NotFound` when `old` has ended meanwhile (logout,
+    /// password change): an ended session is never brought back.
     async fn rotate_session(&self, old: SessionId, new: &Session) -> StoreResult<()>;
     async fn update_session(&self, id: SessionId, change: &SessionChange) -> StoreResult<()>;
     async fn touch_session(&self, id: SessionId, at: Timestamp) -> StoreResult<()>;
@@ -218,6 +223,13 @@ pub trait TokenStore: Send + Sync {
         audit: &AuditEntry,
     ) -> StoreResult<()>;
     async fn touch_token(&self, id: TokenId, at: Timestamp) -> StoreResult<()>;
+    /// Revokes every token of a user; returns how many were live.
+    async fn revoke_user_tokens(
+        &self,
+        user: UserId,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<u64>;
 }
 
 /// Which audit records to list, newest first.
@@ -255,8 +267,9 @@ pub trait AuditStore: Send + Sync {
     /// Records after `after_seq` in chain order, for verification (an
     /// operator path: the chain is verified as a whole).
     async fn audit_chain_page(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRecord>>;
-    /// The chain head: the last sequence number and hash.
-    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
+    /// The chain head (last sequence number, hash and seal); `None` while
+    /// the chain is empty.
+    async fn audit_head(&self) -> StoreResult<Option<ChainHead>>;
 }
 
 /// Everything Garrison stores.

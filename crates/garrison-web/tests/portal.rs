@@ -199,3 +199,34 @@ async fn a_token_created_in_the_portal_is_shown_once_and_works() {
         "a token needs a name"
     );
 }
+
+#[tokio::test]
+async fn a_tenant_switched_to_and_then_taken_away_is_forgotten() {
+    let t = TestApp::new().await;
+    let a = t.tenant("alpha").await;
+    let s = t.signed_in("an@mssp.test", Role::MsspAnalyst, None).await;
+    t.app
+        .assign_staff(&t.operator(), s.user.id, a.id)
+        .await
+        .expect("assign");
+    let r = s
+        .client
+        .post_form(
+            "/session/tenant",
+            &[("tenant", &a.id.to_string()), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    t.app
+        .unassign_staff(&t.operator(), s.user.id, a.id)
+        .await
+        .expect("unassign");
+    for page in ["/", "/users", "/tenants"] {
+        let r = s.client.get(page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}: {}", r.body);
+        assert!(
+            !r.body.contains("alpha Ltd"),
+            "{page} still shows the tenant"
+        );
+    }
+}

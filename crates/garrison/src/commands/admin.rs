@@ -224,10 +224,26 @@ pub async fn token(config: &Config, cmd: TokenCommand) -> Result<()> {
 }
 
 /// `garrison audit verify`: exit status 0 when intact, 1 when not.
+///
+/// After an intact verification the head is kept as an anchor in
+/// `DIR/audit.anchor` (sealed with the server key); the next verification
+/// requires the chain to still hold it, so that deleting records and
+/// rewinding the chain head together is found too.
 pub async fn audit(config: &Config, cmd: AuditCommand) -> Result<bool> {
     let app = open_app(config).await?;
     let AuditCommand::Verify { json } = cmd;
-    let report = app.verify_audit(&operator()).await?;
+    let anchor_path = config.data_dir.join("audit.anchor");
+    let anchor = match std::fs::read_to_string(&anchor_path) {
+        Ok(line) => Some(line),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => bail!("cannot read {}: {e}", anchor_path.display()),
+    };
+    let report = app.verify_audit(&operator(), anchor.as_deref()).await?;
+    if let Some(line) = app.audit_anchor(&report) {
+        let tmp = anchor_path.with_extension("anchor.tmp");
+        std::fs::write(&tmp, format!("{line}\n"))?;
+        std::fs::rename(&tmp, &anchor_path)?;
+    }
     if json {
         print_json(&serde_json::to_value(&report)?);
     } else if report.is_intact() {
