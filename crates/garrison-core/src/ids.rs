@@ -79,6 +79,22 @@ id_type!(
     /// One record of the audit chain.
     AuditId
 );
+id_type!(
+    /// A host, device or cloud resource in a tenant's inventory.
+    AssetId
+);
+id_type!(
+    /// A vulnerability reported on an asset.
+    FindingId
+);
+id_type!(
+    /// A tenant network range (CIDR with a zone).
+    RangeId
+);
+id_type!(
+    /// One import of a file (asset list, scan report, vulnerability data).
+    ImportId
+);
 
 #[cfg(test)]
 mod tests {

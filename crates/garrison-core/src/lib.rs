@@ -4,6 +4,7 @@
 //! runtimes; `.ci/check-deps` fails the build if that changes.
 #![forbid(unsafe_code)]
 
+pub mod asset;
 pub mod audit;
 pub mod error;
 pub mod ids;
@@ -16,7 +17,7 @@ pub mod time;
 pub mod validate;
 
 pub use error::ErrorCode;
-pub use ids::{AuditId, SessionId, TenantId, TokenId, UserId};
+pub use ids::{AssetId, AuditId, FindingId, ImportId, RangeId, SessionId, TenantId, TokenId, UserId};
 pub use role::{Permission, Role};
 pub use secret::Secret;
 pub use tenancy::{Principal, TenantAccess, TenantScope};

@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit head seal",
         sql: include_str!("../migrations/0002_audit_head_seal.sql"),
     },
+    Migration {
+        version: 3,
+        name: "inventory",
+        sql: include_str!("../migrations/0003_inventory.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

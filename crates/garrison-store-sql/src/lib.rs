@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod inventory;
 pub mod migrate;
 mod row;
 mod sessions;

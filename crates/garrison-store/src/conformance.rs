@@ -59,6 +59,9 @@ macro_rules! conformance_suite {
             tokens_are_owned_revocable_and_touched,
             disabling_and_password_resets_revoke_tokens,
             audit_chain_is_scoped_paged_and_intact,
+            inventory_assets_are_matched_listed_and_scoped,
+            inventory_findings_are_upserted_listed_and_scoped,
+            inventory_imports_and_ranges,
             concurrent_audit_appends_keep_one_chain
         );
     };
@@ -968,4 +971,696 @@ pub async fn concurrent_audit_appends_keep_one_chain(f: &Fixture) {
 
 fn serde_json_lite(i: i32) -> serde_json::Value {
     serde_json::json!({ "attempt": i, "note": "quote \" and <tag>" })
+}
+
+// --- inventory ---------------------------------------------------------------
+
+fn asset(tenant: TenantId, name: &str, ip: &str, zone: &str) -> garrison_core::asset::Asset {
+    garrison_core::asset::Asset {
+        id: garrison_core::AssetId::new(),
+        tenant_id: tenant,
+        hostname: Some(name.to_owned()),
+        fqdn: Some(format!("{name}.corp.test")),
+        ips: vec![ip.parse().expect("ip")],
+        macs: vec![format!("00:11:22:33:44:{:02x}", name.len())],
+        zone: zone.to_owned(),
+        os: Some("Debian 12".to_owned()),
+        asset_type: Some(garrison_core::asset::AssetType::Server),
+        owner: Some("Ops Team".to_owned()),
+        business_unit: None,
+        location: None,
+        services: vec![garrison_core::asset::AssetService {
+            port: 443,
+            protocol: "tcp".to_owned(),
+            name: Some("https".to_owned()),
+            product: None,
+            version: None,
+        }],
+        software: Vec::new(),
+        tags: ["prod".to_owned()].into(),
+        criticality: Some(garrison_core::asset::Criticality::High),
+        sensitivity: None,
+        regulations: ["PCI-DSS".to_owned()].into(),
+        internet_exposed: Some(true),
+        sources: [(
+            "criticality".to_owned(),
+            garrison_core::asset::Source::Manual,
+        )]
+        .into(),
+        first_seen: t(1),
+        last_seen: t(2),
+        created_at: t(1),
+        updated_at: t(2),
+    }
+}
+
+fn write(a: &garrison_core::asset::Asset, is_new: bool, score: f64, kev: u32) -> crate::AssetWrite {
+    crate::AssetWrite {
+        asset: a.clone(),
+        is_new,
+        events: vec![crate::AssetEvent {
+            at: t(3),
+            actor: "conformance".to_owned(),
+            kind: if is_new { "created" } else { "updated" }.to_owned(),
+            details: "{}".to_owned(),
+        }],
+        risk: crate::AssetRisk {
+            score,
+            open_findings: kev,
+            max_severity: None,
+            kev_findings: kev,
+        },
+    }
+}
+
+pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let web = asset(a, "web", "10.0.0.5", "dc1");
+    let mut db = asset(a, "database", "10.0.0.6", "dc1");
+    db.criticality = Some(garrison_core::asset::Criticality::Low);
+    db.tags = ["test".to_owned()].into();
+    db.internet_exposed = Some(false);
+    let other = asset(b, "web", "10.0.0.5", "dc1");
+    let batch = crate::InventoryBatch {
+        assets: vec![write(&web, true, 80.0, 1), write(&db, true, 10.0, 0)],
+        findings: Vec::new(),
+    };
+    store
+        .write_inventory(&scope(a), &batch, Some(&audit(Action::TenantUpdated)))
+        .await
+        .expect("write a");
+    let batch_b = crate::InventoryBatch {
+        assets: vec![write(&other, true, 99.0, 0)],
+        findings: Vec::new(),
+    };
+    store
+        .write_inventory(&scope(b), &batch_b, None)
+        .await
+        .expect("write b");
+    // An asset of tenant B cannot be written through tenant A's scope.
+    let wrong = crate::InventoryBatch {
+        assets: vec![write(&other, false, 1.0, 0)],
+        findings: Vec::new(),
+    };
+    assert!(matches!(
+        store.write_inventory(&scope(a), &wrong, None).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let found = store.find_asset(&scope(a), web.id).await.expect("find");
+    assert_eq!(found.asset, web, "everything round-trips");
+    assert!((found.risk.score - 80.0).abs() < f64::EPSILON);
+    assert!(matches!(
+        store.find_asset(&scope(b), web.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let by = |keys: crate::AssetKeys| async move {
+        let mut ids: Vec<_> = store
+            .find_asset_candidates(&scope(a), &keys)
+            .await
+            .expect("candidates")
+            .iter()
+            .map(|x| x.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        by(crate::AssetKeys {
+            macs: web.macs.clone(),
+            ..Default::default()
+        })
+        .await,
+        vec![web.id]
+    );
+    assert_eq!(
+        by(crate::AssetKeys {
+            names: vec!["WEB.corp.test".to_owned()],
+            ..Default::default()
+        })
+        .await,
+        vec![web.id]
+    );
+    assert_eq!(
+        by(crate::AssetKeys {
+            ips: vec![("10.0.0.5".parse().expect("ip"), "dc1".to_owned())],
+            ..Default::default()
+        })
+        .await,
+        vec![web.id],
+        "only tenant A's asset, though B has the same address"
+    );
+    assert!(
+        by(crate::AssetKeys {
+            ips: vec![("10.0.0.5".parse().expect("ip"), "dc2".to_owned())],
+            ..Default::default()
+        })
+        .await
+        .is_empty(),
+        "the same address in another zone is another asset"
+    );
+
+    let list = |q: crate::AssetQuery| async move {
+        store
+            .list_assets(&access_of(&[a]), &q)
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|r| r.asset.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(crate::AssetQuery::default()).await,
+        vec![web.id, db.id],
+        "by risk"
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            text: Some("10.0.0.6".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![db.id]
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            text: Some("OPS".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            text: Some("%".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0,
+        "wildcards are literal"
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            criticality: Some(garrison_core::asset::Criticality::Low),
+            ..Default::default()
+        })
+        .await,
+        vec![db.id]
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            tag: Some("test".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![db.id]
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            regulation: Some("PCI-DSS".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            internet_exposed: Some(true),
+            ..Default::default()
+        })
+        .await,
+        vec![web.id]
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            has_kev: true,
+            ..Default::default()
+        })
+        .await,
+        vec![web.id]
+    );
+    assert_eq!(
+        list(crate::AssetQuery {
+            tenant: Some(b),
+            ..Default::default()
+        })
+        .await,
+        Vec::new(),
+        "a filter cannot widen access"
+    );
+    let page = store
+        .list_assets(
+            &op().access(),
+            &crate::AssetQuery {
+                limit: 1,
+                offset: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("page");
+    assert_eq!((page.items.len(), page.total), (1, 3));
+
+    let mut moved = web.clone();
+    moved.ips = vec!["10.9.9.9".parse().expect("ip")];
+    moved.hostname = Some("web2".to_owned());
+    store
+        .write_inventory(
+            &scope(a),
+            &crate::InventoryBatch {
+                assets: vec![write(&moved, false, 5.0, 0)],
+                findings: Vec::new(),
+            },
+            None,
+        )
+        .await
+        .expect("update");
+    assert!(
+        by(crate::AssetKeys {
+            names: vec!["web".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .is_empty(),
+        "old keys go"
+    );
+    assert_eq!(
+        by(crate::AssetKeys {
+            names: vec!["web2".to_owned()],
+            ..Default::default()
+        })
+        .await,
+        vec![web.id]
+    );
+    assert_eq!(store.all_assets(&scope(a)).await.expect("all").len(), 2);
+
+    store
+        .delete_asset(&scope(a), web.id, &audit(Action::TenantUpdated))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        store.find_asset(&scope(a), web.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .delete_asset(&scope(b), db.id, &audit(Action::TenantUpdated))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let history: Vec<String> = store
+        .asset_events(&scope(a), web.id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        history,
+        ["deleted", "updated", "created"],
+        "newest first, kept after deletion"
+    );
+    assert!(
+        store
+            .asset_events(&scope(b), web.id)
+            .await
+            .expect("events")
+            .is_empty()
+    );
+}
+
+fn finding(
+    tenant: TenantId,
+    asset: garrison_core::AssetId,
+    plugin: &str,
+    sev: garrison_core::asset::FindingSeverity,
+) -> garrison_core::asset::Finding {
+    garrison_core::asset::Finding {
+        id: garrison_core::FindingId::new(),
+        tenant_id: tenant,
+        asset_id: asset,
+        dedup_key: garrison_core::asset::finding_key("nessus", plugin, Some(443), Some("tcp")),
+        scanner: "nessus".to_owned(),
+        plugin_id: plugin.to_owned(),
+        title: format!("Plugin {plugin}"),
+        port: Some(443),
+        protocol: Some("tcp".to_owned()),
+        cves: vec!["CVE-2021-44228".to_owned()],
+        severity: sev,
+        cvss2: None,
+        cvss3: Some(garrison_core::asset::Score {
+            score: 10.0,
+            vector: Some("CVSS:3.1/AV:N".to_owned()),
+        }),
+        cvss4: None,
+        description: Some("d".to_owned()),
+        solution: None,
+        evidence: Some("<script>".to_owned()),
+        status: garrison_core::asset::FindingStatus::Open,
+        status_reason: None,
+        accepted_until: None,
+        first_seen: t(1),
+        last_seen: t(2),
+        fixed_at: None,
+        last_import: None,
+    }
+}
+
+pub async fn inventory_findings_are_upserted_listed_and_scoped(f: &Fixture) {
+    use garrison_core::asset::{FindingSeverity as S, FindingStatus};
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let web = asset(a, "web", "10.0.0.5", "default");
+    let theirs = asset(b, "web", "10.0.0.5", "default");
+    let f1 = finding(a, web.id, "1001", S::Critical);
+    let mut f2 = finding(a, web.id, "1002", S::Low);
+    f2.cves = Vec::new();
+    f2.title = "Weak TLS ciphers".to_owned();
+    store
+        .write_inventory(
+            &scope(a),
+            &crate::InventoryBatch {
+                assets: vec![write(&web, true, 1.0, 0)],
+                findings: vec![f1.clone(), f2.clone()],
+            },
+            None,
+        )
+        .await
+        .expect("write");
+    store
+        .write_inventory(
+            &scope(b),
+            &crate::InventoryBatch {
+                assets: vec![write(&theirs, true, 1.0, 0)],
+                findings: vec![finding(b, theirs.id, "1001", S::High)],
+            },
+            None,
+        )
+        .await
+        .expect("write b");
+    let mut again = f1.clone();
+    again.last_seen = t(9);
+    again.status = FindingStatus::Reopened;
+    store
+        .write_inventory(
+            &scope(a),
+            &crate::InventoryBatch {
+                assets: Vec::new(),
+                findings: vec![again.clone()],
+            },
+            None,
+        )
+        .await
+        .expect("upsert");
+    let of = store
+        .findings_of_assets(&scope(a), &[web.id, theirs.id])
+        .await
+        .expect("findings");
+    assert_eq!(of.len(), 2, "tenant B's asset contributes nothing");
+    assert!(
+        of.contains(&again) && of.contains(&f2),
+        "round trip: {of:?}"
+    );
+
+    let list = |q: crate::FindingQuery| async move {
+        store
+            .list_findings(&access_of(&[a]), &q)
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|f| f.plugin_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(crate::FindingQuery::default()).await,
+        ["1001", "1002"],
+        "most severe first"
+    );
+    assert_eq!(
+        list(crate::FindingQuery {
+            min_severity: Some(S::High),
+            ..Default::default()
+        })
+        .await,
+        ["1001"]
+    );
+    assert_eq!(
+        list(crate::FindingQuery {
+            cve: Some("cve-2021-44228".into()),
+            ..Default::default()
+        })
+        .await,
+        ["1001"]
+    );
+    assert_eq!(
+        list(crate::FindingQuery {
+            text: Some("tls".into()),
+            ..Default::default()
+        })
+        .await,
+        ["1002"]
+    );
+    assert_eq!(
+        list(crate::FindingQuery {
+            status: Some(FindingStatus::Reopened),
+            ..Default::default()
+        })
+        .await,
+        ["1001"]
+    );
+    assert_eq!(
+        list(crate::FindingQuery {
+            open_only: true,
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        list(crate::FindingQuery {
+            asset: Some(theirs.id),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0
+    );
+    assert_eq!(
+        store
+            .list_findings(&op().access(), &crate::FindingQuery::default())
+            .await
+            .expect("all")
+            .total,
+        3
+    );
+
+    let change = crate::FindingStatusChange {
+        status: FindingStatus::AcceptedRisk,
+        reason: "compensating control".to_owned(),
+        accepted_until: Some(t(100)),
+        at: t(10),
+    };
+    let changed = store
+        .set_finding_status(&scope(a), f2.id, &change, &audit(Action::TenantUpdated))
+        .await
+        .expect("status");
+    assert_eq!(changed.status, FindingStatus::AcceptedRisk);
+    assert_eq!(
+        changed.status_reason.as_deref(),
+        Some("compensating control")
+    );
+    assert_eq!(changed.accepted_until, Some(t(100)));
+    assert!(matches!(
+        store
+            .set_finding_status(&scope(b), f2.id, &change, &audit(Action::TenantUpdated))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.find_finding(&scope(b), f1.id).await,
+        Err(StoreError::NotFound)
+    ));
+    // A finding of tenant B cannot be written through tenant A's scope.
+    let wrong = crate::InventoryBatch {
+        assets: Vec::new(),
+        findings: vec![finding(b, theirs.id, "9", S::Low)],
+    };
+    assert!(matches!(
+        store.write_inventory(&scope(a), &wrong, None).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .delete_asset(&scope(a), web.id, &audit(Action::TenantUpdated))
+        .await
+        .expect("delete");
+    assert!(
+        matches!(
+            store.find_finding(&scope(a), f1.id).await,
+            Err(StoreError::NotFound)
+        ),
+        "findings go with their asset"
+    );
+}
+
+pub async fn inventory_imports_and_ranges(f: &Fixture) {
+    use garrison_core::asset::{
+        Import, ImportCounts, ImportKind, ImportRejection, ImportStatus, NetworkRange,
+    };
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let import = |tenant: Option<TenantId>| Import {
+        id: garrison_core::ImportId::new(),
+        tenant_id: tenant,
+        kind: ImportKind::Scan,
+        format: "nessus".to_owned(),
+        file_name: "scan.nessus".to_owned(),
+        status: ImportStatus::Queued,
+        bytes_total: 1000,
+        bytes_done: 0,
+        counts: ImportCounts::default(),
+        rejections: Vec::new(),
+        error: None,
+        created_by: None,
+        created_at: t(1),
+        finished_at: None,
+    };
+    let mine = import(Some(a));
+    let shared = import(None);
+    store
+        .create_import(&mine, Some(&audit(Action::TenantUpdated)))
+        .await
+        .expect("create");
+    store.create_import(&shared, None).await.expect("create");
+    store
+        .create_import(&import(Some(b)), None)
+        .await
+        .expect("create");
+    let progress = crate::ImportProgress {
+        status: ImportStatus::Partial,
+        bytes_done: 1000,
+        counts: ImportCounts {
+            hosts: 3,
+            rejected: 1,
+            ..ImportCounts::default()
+        },
+        rejections: vec![ImportRejection {
+            line: 7,
+            reason: "bad port".to_owned(),
+        }],
+        error: None,
+        finished_at: Some(t(5)),
+    };
+    store
+        .update_import(mine.id, &progress)
+        .await
+        .expect("update");
+    let got = store
+        .find_import(&access_of(&[a]), mine.id)
+        .await
+        .expect("find");
+    assert_eq!(
+        (
+            got.status,
+            got.counts.hosts,
+            got.rejections.len(),
+            got.finished_at
+        ),
+        (ImportStatus::Partial, 3, 1, Some(t(5)))
+    );
+    assert!(matches!(
+        store.find_import(&access_of(&[b]), mine.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        matches!(
+            store.find_import(&access_of(&[a]), shared.id).await,
+            Err(StoreError::NotFound)
+        ),
+        "shared data imports: admins only"
+    );
+    assert!(store.find_import(&op().access(), shared.id).await.is_ok());
+    assert_eq!(
+        store
+            .list_imports(&access_of(&[a]), 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_imports(&op().access(), 10)
+            .await
+            .expect("list")
+            .len(),
+        3
+    );
+
+    let range = NetworkRange {
+        id: garrison_core::RangeId::new(),
+        tenant_id: a,
+        cidr: "10.1.0.0/16".to_owned(),
+        zone: "dc1".to_owned(),
+        default_criticality: Some(garrison_core::asset::Criticality::High),
+        description: Some("data centre".to_owned()),
+    };
+    store
+        .create_range(&scope(a), &range, &audit(Action::TenantUpdated))
+        .await
+        .expect("range");
+    let dup = NetworkRange {
+        id: garrison_core::RangeId::new(),
+        ..range.clone()
+    };
+    assert!(matches!(
+        store
+            .create_range(&scope(a), &dup, &audit(Action::TenantUpdated))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .create_range(&scope(b), &range, &audit(Action::TenantUpdated))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.list_ranges(&scope(a)).await.expect("ranges"),
+        vec![range.clone()]
+    );
+    assert!(
+        store
+            .list_ranges(&scope(b))
+            .await
+            .expect("ranges")
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .delete_range(&scope(b), range.id, &audit(Action::TenantUpdated))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .delete_range(&scope(a), range.id, &audit(Action::TenantUpdated))
+        .await
+        .expect("delete");
+    assert!(
+        store
+            .list_ranges(&scope(a))
+            .await
+            .expect("ranges")
+            .is_empty()
+    );
 }

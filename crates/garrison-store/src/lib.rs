@@ -8,6 +8,12 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod inventory;
+
+pub use inventory::{
+    AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, AssetWrite,
+    FindingQuery, FindingStatusChange, ImportProgress, InventoryBatch, Page,
+};
 
 use async_trait::async_trait;
 use garrison_core::audit::{AuditEntry, AuditRecord, ChainHead};
@@ -275,7 +281,7 @@ pub trait AuditStore: Send + Sync {
 /// Everything Garrison stores.
 #[async_trait]
 pub trait Store:
-    TenantStore + UserStore + SessionStore + TokenStore + AuditStore + std::fmt::Debug
+    TenantStore + UserStore + SessionStore + TokenStore + AuditStore + AssetStore + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
