@@ -65,3 +65,16 @@ impl From<StoreError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A message safe to keep where users see it (an import's error): the
+/// cause of an internal failure goes to the log, not to the user.
+pub(crate) fn public(e: &AppError) -> String {
+    match e {
+        AppError::Internal(cause) | AppError::Unavailable(cause) => {
+            tracing::error!(error.cause = %cause, "import failed");
+            "an internal error stopped the import; the operator finds the cause in the server log"
+                .to_owned()
+        }
+        other => other.to_string(),
+    }
+}

@@ -6,7 +6,8 @@
 pub mod admin;
 pub mod auth;
 pub mod crypto;
-mod error;
+pub(crate) mod error;
+pub mod inventory;
 pub mod password;
 pub mod throttle;
 

@@ -128,20 +128,30 @@ pub const STANDARD_REGULATIONS: &[&str] = &["PCI-DSS", "HIPAA", "GDPR", "NIS2", 
 /// When the name has other characters or is too long.
 pub fn regulation(input: &str) -> Result<String, Invalid> {
     let s = input.trim();
-    let key: String = s.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase();
-    if let Some(std) = STANDARD_REGULATIONS
-        .iter()
-        .find(|r| r.chars().filter(char::is_ascii_alphanumeric).collect::<String>() == key)
-    {
+    let key: String = s
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if let Some(std) = STANDARD_REGULATIONS.iter().find(|r| {
+        r.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            == key
+    }) {
         return Ok((*std).to_owned());
     }
-    let ok = !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let ok =
+        !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if ok {
         Ok(s.to_ascii_uppercase())
     } else {
         Err(Invalid::new(
             "regulation",
-            format!("`{}` is not a regulation name (1 to 32 letters, digits, hyphens)", s.escape_default()),
+            format!(
+                "`{}` is not a regulation name (1 to 32 letters, digits, hyphens)",
+                s.escape_default()
+            ),
         ))
     }
 }
@@ -152,10 +162,17 @@ pub fn regulation(input: &str) -> Result<String, Invalid> {
 /// When empty, too long or holding control characters.
 pub fn tag(input: &str) -> Result<String, Invalid> {
     let s = input.trim();
-    if s.is_empty() || s.chars().count() > 64 || s.chars().any(char::is_control) || s.contains([',', ';']) {
+    if s.is_empty()
+        || s.chars().count() > 64
+        || s.chars().any(char::is_control)
+        || s.contains([',', ';'])
+    {
         return Err(Invalid::new(
             "tag",
-            format!("`{}` is not a tag (1 to 64 characters, no commas or semicolons)", s.escape_default()),
+            format!(
+                "`{}` is not a tag (1 to 64 characters, no commas or semicolons)",
+                s.escape_default()
+            ),
         ));
     }
     Ok(s.to_lowercase())
@@ -351,7 +368,12 @@ pub struct Finding {
 
 /// The key findings are deduplicated by.
 #[must_use]
-pub fn finding_key(scanner: &str, plugin_id: &str, port: Option<u16>, protocol: Option<&str>) -> String {
+pub fn finding_key(
+    scanner: &str,
+    plugin_id: &str,
+    port: Option<u16>,
+    protocol: Option<&str>,
+) -> String {
     format!(
         "{scanner}|{plugin_id}|{}|{}",
         port.map(|p| p.to_string()).unwrap_or_default(),
@@ -429,12 +451,21 @@ mod tests {
 
     #[test]
     fn enums_parse_with_aliases_and_say_what_is_allowed() {
-        assert_eq!("Network Device".parse::<AssetType>().expect("ok"), AssetType::NetworkDevice);
+        assert_eq!(
+            "Network Device".parse::<AssetType>().expect("ok"),
+            AssetType::NetworkDevice
+        );
         assert_eq!("IOT".parse::<AssetType>().expect("ok"), AssetType::IotOt);
-        assert_eq!("CRITICAL".parse::<Criticality>().expect("ok"), Criticality::Critical);
+        assert_eq!(
+            "CRITICAL".parse::<Criticality>().expect("ok"),
+            Criticality::Critical
+        );
         let err = "urgent".parse::<Criticality>().expect_err("bad");
         assert!(err.reason.contains("low, medium, high, critical"), "{err}");
-        assert_eq!("accepted".parse::<FindingStatus>().expect("ok"), FindingStatus::AcceptedRisk);
+        assert_eq!(
+            "accepted".parse::<FindingStatus>().expect("ok"),
+            FindingStatus::AcceptedRisk
+        );
     }
 
     #[test]
@@ -449,7 +480,11 @@ mod tests {
 
     #[test]
     fn sources_round_trip_and_rank() {
-        for s in [Source::Manual, Source::AssetList("csv".into()), Source::Scanner("nessus".into())] {
+        for s in [
+            Source::Manual,
+            Source::AssetList("csv".into()),
+            Source::Scanner("nessus".into()),
+        ] {
             let text: String = s.clone().into();
             assert_eq!(Source::try_from(text).expect("parses"), s);
         }

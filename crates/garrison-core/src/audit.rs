@@ -43,6 +43,14 @@ pub enum Action {
     TokenCreated,
     TokenRevoked,
     TokensRevokedForMfa,
+    ImportStarted,
+    ImportFinished,
+    AssetCreated,
+    AssetUpdated,
+    AssetDeleted,
+    RangeCreated,
+    RangeDeleted,
+    FindingStatusChanged,
 }
 
 impl Action {
@@ -68,6 +76,14 @@ impl Action {
             Self::TokenCreated => "token.created",
             Self::TokenRevoked => "token.revoked",
             Self::TokensRevokedForMfa => "token.revoked_mfa_required",
+            Self::ImportStarted => "inventory.import_started",
+            Self::ImportFinished => "inventory.import_finished",
+            Self::AssetCreated => "asset.created",
+            Self::AssetUpdated => "asset.updated",
+            Self::AssetDeleted => "asset.deleted",
+            Self::RangeCreated => "range.created",
+            Self::RangeDeleted => "range.deleted",
+            Self::FindingStatusChanged => "finding.status_changed",
         }
     }
 }

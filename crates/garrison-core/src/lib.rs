@@ -17,7 +17,9 @@ pub mod time;
 pub mod validate;
 
 pub use error::ErrorCode;
-pub use ids::{AssetId, AuditId, FindingId, ImportId, RangeId, SessionId, TenantId, TokenId, UserId};
+pub use ids::{
+    AssetId, AuditId, FindingId, ImportId, RangeId, SessionId, TenantId, TokenId, UserId,
+};
 pub use role::{Permission, Role};
 pub use secret::Secret;
 pub use tenancy::{Principal, TenantAccess, TenantScope};

@@ -77,6 +77,13 @@ impl Role {
                 self,
                 Self::MsspAdmin | Self::MsspAnalyst | Self::MsspEngineer | Self::CustomerAdmin
             ),
+            P::InventoryRead => true,
+            P::InventoryManage => !matches!(self, Self::CustomerViewer),
+            P::FindingTriage => matches!(
+                self,
+                Self::MsspAdmin | Self::MsspAnalyst | Self::CustomerAdmin | Self::CustomerResponder
+            ),
+            P::VulnDataManage => matches!(self, Self::MsspAdmin | Self::MsspEngineer),
         }
     }
 
@@ -135,6 +142,15 @@ pub enum Permission {
     AuditVerify,
     /// Change one's own password, MFA and API tokens.
     OwnAccountManage,
+    /// See assets, findings and imports.
+    InventoryRead,
+    /// Create, edit and delete assets and ranges; import asset lists and
+    /// scans.
+    InventoryManage,
+    /// Change a finding's status (accepted risk, false positive, ...).
+    FindingTriage,
+    /// Import the vulnerability data all tenants share (NVD, KEV, EPSS).
+    VulnDataManage,
 }
 
 #[cfg(test)]

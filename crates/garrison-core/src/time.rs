@@ -60,6 +60,18 @@ impl Timestamp {
 }
 
 impl Timestamp {
+    /// Reads an RFC 3339 time or a date (`YYYY-MM-DD`, midnight UTC).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+            return Some(Self(ts.as_millisecond()));
+        }
+        let date: jiff::civil::Date = s.parse().ok()?;
+        let zoned = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+        Some(Self(zoned.timestamp().as_millisecond()))
+    }
+
     /// For people: `2026-11-22 10:00:00 UTC`, to the second.
     #[must_use]
     pub fn short(self) -> String {
@@ -138,6 +150,19 @@ mod tests {
             Timestamp::from_millis(1_763_805_600_123).to_rfc3339(),
             "2025-11-22T10:00:00.123Z"
         );
+    }
+
+    #[test]
+    fn parsing_times_and_dates() {
+        assert_eq!(
+            Timestamp::parse("2025-11-22T10:00:00.123Z"),
+            Some(Timestamp::from_millis(1_763_805_600_123))
+        );
+        assert_eq!(
+            Timestamp::parse("2025-11-22"),
+            Some(Timestamp::from_millis(1_763_769_600_000))
+        );
+        assert_eq!(Timestamp::parse("22/11/2025"), None);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! A safe, streaming XML event source over quick-xml.
 //!
-//! - A `<!DOCTYPE ...>` is refused outright: without a DTD there are no
-//!   entity definitions, so no external entity is ever fetched and no
-//!   entity-expansion bomb can grow.
+//! - A `<!DOCTYPE ...>` with an internal subset is refused outright: that
+//!   is where entities are declared, so no external entity is ever fetched
+//!   and no entity-expansion bomb can grow. A bare or external declaration
+//!   (`<!DOCTYPE nmaprun>`, `<!DOCTYPE SCAN SYSTEM "scan.dtd">`) is skipped:
+//!   the DTD is never read.
 //! - Only the five predefined entities and character references are
 //!   resolved; any other `&name;` is refused.
 //! - Depth, attribute count and the size of one token are limited, and text
@@ -197,12 +199,21 @@ impl<R: BufRead> XmlSource<R> {
             let step = match step {
                 Ok(step) => step?,
                 Err(e) => {
-                    let kind = if e.to_string().contains("longer than") {
+                    let text = e.to_string();
+                    let kind = if text.contains("longer than") {
                         ErrorKind::TooLarge
+                    } else if text.contains("before end of input") {
+                        // The file stops inside a tag, comment or value.
+                        ErrorKind::Truncated
                     } else {
                         ErrorKind::Malformed
                     };
-                    return Err(self.err(kind, format!("not well-formed XML: {e}")));
+                    let message = if kind == ErrorKind::Truncated {
+                        format!("the file ends in the middle of the XML ({text}): it is truncated")
+                    } else {
+                        format!("not well-formed XML: {e}")
+                    };
+                    return Err(self.err(kind, message));
                 }
             };
             match step {
@@ -257,12 +268,19 @@ impl<R: BufRead> XmlSource<R> {
     /// Turns a borrowed quick-xml event into owned data.
     fn step(&self, event: Event<'_>) -> Result<Step, ScanError> {
         Ok(match event {
-            Event::DocType(_) => {
+            // A declaration naming the root or an external DTD (Nmap writes
+            // `<!DOCTYPE nmaprun>`, Qualys names its DTD file) is harmless:
+            // the DTD is never fetched, and an entity it might define stays
+            // undefined and is refused where it is used. An internal subset
+            // is where entities, external entities and expansion bombs are
+            // declared: it is refused outright.
+            Event::DocType(t) if t.contains('[') => {
                 return Err(self.err(
                     ErrorKind::Refused,
-                    "the document declares a DTD (<!DOCTYPE>); DTDs and entity declarations are refused",
+                    "the document declares a DTD with an internal subset (<!DOCTYPE ... [ ... ]>); entity declarations are refused",
                 ));
             }
+            Event::DocType(_) => Step::Skip,
             Event::Start(start) => {
                 let name = local(start.name().as_ref());
                 let mut attrs = Vec::new();
@@ -406,6 +424,21 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_or_external_doctype_is_skipped_and_never_fetched() {
+        let evs = events("<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun>\n<nmaprun/>").expect("bare");
+        assert_eq!(evs.len(), 2);
+        let evs =
+            events("<!DOCTYPE SCAN SYSTEM \"file:///etc/passwd\">\n<SCAN/>").expect("external");
+        assert_eq!(evs.len(), 2, "the named file is not read");
+        let err = events("<!DOCTYPE r SYSTEM \"x.dtd\">\n<r>&ext;</r>").expect_err("entity");
+        assert_eq!(
+            err.kind,
+            ErrorKind::Refused,
+            "entities an external DTD might define stay undefined"
+        );
+    }
+
+    #[test]
     fn a_dtd_is_refused() {
         let xxe = "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<r>&x;</r>";
         let err = events(xxe).expect_err("refused");
@@ -424,6 +457,8 @@ mod tests {
     #[test]
     fn truncation_and_depth_are_found() {
         let err = events("<a><b>text").expect_err("truncated");
+        assert_eq!(err.kind, ErrorKind::Truncated);
+        let err = events("<a><b attr=\"va").expect_err("cut in a tag");
         assert_eq!(err.kind, ErrorKind::Truncated);
         let deep = "<a>".repeat(100) + &"</a>".repeat(100);
         assert_eq!(events(&deep).expect_err("deep").kind, ErrorKind::TooLarge);

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+mod csv_export;
 mod error;
 mod extract;
 mod metrics;
@@ -38,8 +39,12 @@ pub struct WebConfig {
     pub metrics_token: Option<Secret<String>>,
     /// The largest request body accepted.
     pub max_body_bytes: usize,
-    /// Requests taking longer are cut off.
+    /// Requests taking longer are cut off (uploads excepted).
     pub request_timeout: Duration,
+    /// Where uploaded files wait for their import.
+    pub upload_dir: std::path::PathBuf,
+    /// The largest file accepted for import.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for WebConfig {
@@ -49,6 +54,8 @@ impl Default for WebConfig {
             metrics_token: None,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            upload_dir: std::env::temp_dir().join("garrison-uploads"),
+            max_upload_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -81,6 +88,12 @@ impl WebState {
     #[must_use]
     pub fn app(&self) -> &App {
         &self.inner.app
+    }
+
+    /// The application, shared, for work that outlives a request.
+    #[must_use]
+    pub fn app_arc(&self) -> Arc<App> {
+        self.inner.app.clone()
     }
 
     #[must_use]
@@ -150,6 +163,20 @@ impl Builder {
         self
     }
 
+    /// A multipart upload: a larger body limit than other routes.
+    fn upload<H, T>(self, access: Access, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, WebState>,
+        T: 'static,
+    {
+        self.add(
+            access,
+            Method::POST,
+            path,
+            post(handler).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+    }
+
     method_fn!(get, get, Method::GET);
     method_fn!(post, post, Method::POST);
     method_fn!(put, put, Method::PUT);
@@ -157,10 +184,17 @@ impl Builder {
     method_fn!(delete, delete, Method::DELETE);
 }
 
+/// The body limit of upload routes; the configured `max_upload_bytes` is
+/// enforced as the file streams to disk.
+const UPLOAD_LIMIT: usize = 64 * 1024 * 1024 * 1024;
+
 /// Declares every route.
 fn build() -> Builder {
     use Access::{Api, Login, Portal, Public};
-    use api::{audit as a_audit, me, tenants as a_tenants, tokens as a_tokens, users as a_users};
+    use api::{
+        audit as a_audit, inventory as inv, me, tenants as a_tenants, tokens as a_tokens,
+        users as a_users,
+    };
     use portal::{
         account, audit as p_audit, home, login, tenants as p_tenants, tokens as p_tokens,
         users as p_users,
@@ -212,6 +246,51 @@ fn build() -> Builder {
     .post(Api, "/api/v1/tokens", a_tokens::create)
     .delete(Api, "/api/v1/tokens/{token_id}", a_tokens::revoke)
     .get(Api, "/api/v1/audit", a_audit::list)
+    .get(Api, "/api/v1/assets", inv::list_assets)
+    .get(Api, "/api/v1/assets.csv", inv::export_assets)
+    .get(Api, "/api/v1/asset-template.csv", inv::asset_template)
+    .post(Api, "/api/v1/tenants/{tenant_id}/assets", inv::create_asset)
+    .post(
+        Api,
+        "/api/v1/tenants/{tenant_id}/assets/bulk",
+        inv::bulk_assets,
+    )
+    .get(
+        Api,
+        "/api/v1/tenants/{tenant_id}/assets/{asset_id}",
+        inv::show_asset,
+    )
+    .patch(
+        Api,
+        "/api/v1/tenants/{tenant_id}/assets/{asset_id}",
+        inv::update_asset,
+    )
+    .delete(
+        Api,
+        "/api/v1/tenants/{tenant_id}/assets/{asset_id}",
+        inv::delete_asset,
+    )
+    .get(Api, "/api/v1/findings", inv::list_findings)
+    .get(Api, "/api/v1/findings.csv", inv::export_findings)
+    .post(
+        Api,
+        "/api/v1/tenants/{tenant_id}/findings/{finding_id}/status",
+        inv::set_finding_status,
+    )
+    .get(Api, "/api/v1/imports", inv::list_imports)
+    .get(Api, "/api/v1/imports/{import_id}", inv::show_import)
+    .upload(
+        Api,
+        "/api/v1/tenants/{tenant_id}/imports",
+        inv::upload_import,
+    )
+    .get(Api, "/api/v1/tenants/{tenant_id}/ranges", inv::list_ranges)
+    .post(Api, "/api/v1/tenants/{tenant_id}/ranges", inv::create_range)
+    .delete(
+        Api,
+        "/api/v1/tenants/{tenant_id}/ranges/{range_id}",
+        inv::delete_range,
+    )
     // Portal: login steps
     .get(Login, "/login", login::form)
     .post(Login, "/login", login::submit)
@@ -279,12 +358,10 @@ pub fn router(state: WebState) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(security::same_origin))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            config.max_body_bytes,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
             config.request_timeout,
+            security::timeout,
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,

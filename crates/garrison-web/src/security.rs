@@ -85,3 +85,24 @@ fn is_cross_site(req: &Request) -> bool {
     let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
     host.is_none_or(|host| !authority.eq_ignore_ascii_case(&host))
 }
+
+/// Cuts off requests that take too long, except uploads (multipart
+/// bodies), whose time depends on the file and the link.
+pub(crate) async fn timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let upload = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if upload {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "the request took too long").into_response(),
+    }
+}

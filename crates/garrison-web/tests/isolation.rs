@@ -43,6 +43,16 @@ struct Fx {
     tok_b: TokenId,
     staff_x: User,
     actors: Vec<Actor>,
+    inv_a: Inventory,
+    inv_b: Inventory,
+}
+
+/// One tenant's inventory objects.
+struct Inventory {
+    asset: String,
+    finding: String,
+    import: String,
+    range: String,
 }
 
 /// Ids put into a request.
@@ -52,6 +62,10 @@ struct Ids {
     staff: String,
     token: String,
     own_token: String,
+    asset: String,
+    finding: String,
+    import: String,
+    range: String,
 }
 
 fn random() -> String {
@@ -67,6 +81,10 @@ impl Fx {
                 staff: self.staff_x.id.to_string(),
                 token: self.tok_a.to_string(),
                 own_token: actor.spare_token.to_string(),
+                asset: self.inv_a.asset.clone(),
+                finding: self.inv_a.finding.clone(),
+                import: self.inv_a.import.clone(),
+                range: self.inv_a.range.clone(),
             },
             Target::Other => Ids {
                 tenant: self.b.id.to_string(),
@@ -74,6 +92,10 @@ impl Fx {
                 staff: self.staff_x.id.to_string(),
                 token: self.tok_b.to_string(),
                 own_token: self.tok_b.to_string(),
+                asset: self.inv_b.asset.clone(),
+                finding: self.inv_b.finding.clone(),
+                import: self.inv_b.import.clone(),
+                range: self.inv_b.range.clone(),
             },
             Target::Missing => Ids {
                 tenant: random(),
@@ -81,6 +103,10 @@ impl Fx {
                 staff: random(),
                 token: random(),
                 own_token: random(),
+                asset: random(),
+                finding: random(),
+                import: random(),
+                range: random(),
             },
         }
     }
@@ -93,6 +119,12 @@ impl Fx {
             self.target_b.email.clone(),
             self.target_b.id.to_string(),
             self.tok_b.to_string(),
+            self.inv_b.asset.clone(),
+            self.inv_b.finding.clone(),
+            self.inv_b.import.clone(),
+            self.inv_b.range.clone(),
+            "bravo-host".to_owned(),
+            "10.66.0.".to_owned(),
         ]
     }
 }
@@ -156,7 +188,11 @@ async fn fixture() -> Fx {
             spare_token,
         });
     }
+    let inv_a = inventory(&t, a.id, "alpha-host", "10.55.0.5", "10.55.0.0/16").await;
+    let inv_b = inventory(&t, b.id, "bravo-host", "10.66.0.5", "10.66.0.0/16").await;
     Fx {
+        inv_a,
+        inv_b,
         t,
         a,
         b,
@@ -169,11 +205,95 @@ async fn fixture() -> Fx {
     }
 }
 
+/// A scan with one host and one finding, as Nessus writes it.
+fn nessus(host: &str, ip: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" ?>\n<NessusClientData_v2><Report name=\"walk\"><ReportHost name=\"{host}\"><HostProperties>\
+         <tag name=\"host-ip\">{ip}</tag><tag name=\"host-fqdn\">{host}.corp.test</tag></HostProperties>\
+         <ReportItem port=\"443\" svc_name=\"www\" protocol=\"tcp\" severity=\"3\" pluginID=\"1001\" pluginName=\"Old TLS\">\
+         <cvss3_base_score>7.5</cvss3_base_score></ReportItem></ReportHost></Report></NessusClientData_v2>\n"
+    )
+}
+
+/// Imports a one-host scan into a tenant and adds a range: ids of the
+/// asset, finding, import and range.
+async fn inventory(
+    t: &TestApp,
+    tenant: garrison_core::TenantId,
+    host: &str,
+    ip: &str,
+    cidr: &str,
+) -> Inventory {
+    let op = t.operator();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("scan.nessus");
+    std::fs::write(&path, nessus(host, ip)).expect("write");
+    let file = garrison_app::inventory::ImportFile {
+        tenant,
+        path,
+        file_name: "scan.nessus".to_owned(),
+        format: None,
+        zone: None,
+        kind: garrison_core::asset::ImportKind::Scan,
+        delete_after: false,
+    };
+    let import = t
+        .app
+        .run_import(&op, file, std::sync::Arc::new(garrison_scan_progress()))
+        .await
+        .expect("import");
+    let query = garrison_store::AssetQuery {
+        tenant: Some(tenant),
+        ..Default::default()
+    };
+    let asset = t.app.list_assets(&op, &query).await.expect("assets").items[0]
+        .asset
+        .id;
+    let fq = garrison_store::FindingQuery {
+        tenant: Some(tenant),
+        ..Default::default()
+    };
+    let finding = t.app.list_findings(&op, &fq).await.expect("findings").items[0].id;
+    let range = t
+        .app
+        .create_range(&op, tenant, cidr, "site", None, None)
+        .await
+        .expect("range")
+        .id;
+    Inventory {
+        asset: asset.to_string(),
+        finding: finding.to_string(),
+        import: import.id.to_string(),
+        range: range.to_string(),
+    }
+}
+
+fn garrison_scan_progress() -> garrison_app::inventory::Progress {
+    garrison_app::inventory::Progress::default()
+}
+
 /// A request body.
 enum Body {
     None,
     Json(Value),
     Form(Vec<(&'static str, String)>),
+    /// Form fields and one file.
+    Multipart(Vec<(&'static str, String)>, &'static str, String),
+}
+
+const BOUNDARY: &str = "garrison-walk-boundary";
+
+fn multipart(fields: &[(&'static str, String)], file_name: &str, content: &str) -> Vec<u8> {
+    let mut out = String::new();
+    for (k, v) in fields {
+        out.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    out.push_str(&format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{BOUNDARY}--\r\n"
+    ));
+    out.into_bytes()
 }
 
 type Own = Box<dyn Fn(Role) -> u16>;
@@ -192,6 +312,14 @@ struct Case {
     /// For routes about the actor's own things (their tokens): another's
     /// thing is "not found" even for the MSSP admin.
     own_things: bool,
+    /// The route deletes its object: give each request a fresh one.
+    fresh: Option<Fresh>,
+}
+
+#[derive(Clone, Copy)]
+enum Fresh {
+    Asset,
+    Range,
 }
 
 fn all(code: u16) -> Own {
@@ -211,6 +339,21 @@ const READERS: &[Role] = &[
     Role::CustomerAdmin,
 ];
 const MSSP_ADMIN: &[Role] = &[Role::MsspAdmin];
+/// Roles that may change the inventory.
+const MANAGERS: &[Role] = &[
+    Role::MsspAdmin,
+    Role::MsspAnalyst,
+    Role::MsspEngineer,
+    Role::CustomerAdmin,
+    Role::CustomerResponder,
+];
+/// Roles that may change a finding's status.
+const TRIAGERS: &[Role] = &[
+    Role::MsspAdmin,
+    Role::MsspAnalyst,
+    Role::CustomerAdmin,
+    Role::CustomerResponder,
+];
 /// Roles that enrolled MFA at first login (required for them).
 const WITH_MFA: &[Role] = &[
     Role::MsspAdmin,
@@ -230,6 +373,7 @@ fn case(names_objects: bool, own: Own) -> Case {
         own,
         body: no_body(),
         own_things: false,
+        fresh: None,
     }
 }
 
@@ -246,6 +390,11 @@ impl Case {
 
     fn own_things(mut self) -> Self {
         self.own_things = true;
+        self
+    }
+
+    fn fresh(mut self, f: Fresh) -> Self {
+        self.fresh = Some(f);
         self
     }
 }
@@ -355,6 +504,98 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         M::GET,
         "/api/v1/audit",
         case(true, only(ADMINS, 200, 403)).query("?tenant={tenant_id}"),
+    );
+    // Inventory API
+    add(
+        M::GET,
+        "/api/v1/assets",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/api/v1/assets.csv",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(M::GET, "/api/v1/asset-template.csv", case(false, all(200)));
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/assets",
+        case(true, only(MANAGERS, 201, 403)).body(|_, n| {
+            Body::Json(json!({"hostname": format!("walk-{n}"), "criticality": "high"}))
+        }),
+    );
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/assets/bulk",
+        case(true, only(MANAGERS, 200, 403))
+            .body(|ids, _| Body::Json(json!({"asset_ids": [ids.asset], "add_tags": ["walked"]}))),
+    );
+    add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/assets/{asset_id}",
+        case(true, all(200)),
+    );
+    add(
+        M::PATCH,
+        "/api/v1/tenants/{tenant_id}/assets/{asset_id}",
+        case(true, only(MANAGERS, 200, 403)).body(|_, _| Body::Json(json!({"owner": "Walk Team"}))),
+    );
+    add(
+        M::DELETE,
+        "/api/v1/tenants/{tenant_id}/assets/{asset_id}",
+        case(true, only(MANAGERS, 204, 403)).fresh(Fresh::Asset),
+    );
+    add(
+        M::GET,
+        "/api/v1/findings",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/api/v1/findings.csv",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/findings/{finding_id}/status",
+        case(true, only(TRIAGERS, 200, 403))
+            .body(|_, _| Body::Json(json!({"status": "false-positive", "reason": "walk"}))),
+    );
+    add(
+        M::GET,
+        "/api/v1/imports",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(M::GET, "/api/v1/imports/{import_id}", case(true, all(200)));
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/imports",
+        case(true, only(MANAGERS, 202, 403)).body(|_, n| {
+            Body::Multipart(
+                vec![("kind", "assets".to_owned())],
+                "assets.csv",
+                format!("hostname,ip\nupload-{n},10.55.1.1\n"),
+            )
+        }),
+    );
+    add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/ranges",
+        case(true, all(200)),
+    );
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/ranges",
+        case(true, only(MANAGERS, 201, 403)).body(|_, n| {
+            Body::Json(
+                json!({"cidr": format!("172.{}.{}.0/24", 16 + n / 250, n % 250), "zone": "walk"}),
+            )
+        }),
+    );
+    add(
+        M::DELETE,
+        "/api/v1/tenants/{tenant_id}/ranges/{range_id}",
+        case(true, only(MANAGERS, 204, 403)).fresh(Fresh::Range),
     );
     // Portal
     add(M::GET, "/", case(false, all(200)));
@@ -505,6 +746,10 @@ fn fill(template: &str, ids: &Ids) -> String {
                 &ids.token
             },
         )
+        .replace("{asset_id}", &ids.asset)
+        .replace("{finding_id}", &ids.finding)
+        .replace("{import_id}", &ids.import)
+        .replace("{range_id}", &ids.range)
         .replace("{file}", "app.css")
 }
 
@@ -518,6 +763,17 @@ async fn send(
     let r = match access {
         Access::Api => match body {
             Body::Json(v) => actor.api.api(method, path, Some(v)).await,
+            Body::Multipart(fields, name, content) => {
+                let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+                actor
+                    .api
+                    .send(
+                        method,
+                        path,
+                        Some((&ct, multipart(&fields, name, &content))),
+                    )
+                    .await
+            }
             _ => actor.api.api(method, path, None).await,
         },
         _ => {
@@ -616,7 +872,33 @@ async fn every_route_keeps_tenants_apart() {
                         .await
                         .expect("reassign");
                 }
-                let ids = fx.ids(actor, target);
+                let mut ids = fx.ids(actor, target);
+                if let (Some(fresh), Target::Own) = (case.fresh, target) {
+                    match fresh {
+                        Fresh::Asset => {
+                            let input = garrison_app::inventory::AssetInput {
+                                hostname: Some(format!("fresh-{n}")),
+                                ..Default::default()
+                            };
+                            ids.asset =
+                                fx.t.app
+                                    .create_asset(&op, fx.a.id, input)
+                                    .await
+                                    .expect("fresh asset")
+                                    .id
+                                    .to_string();
+                        }
+                        Fresh::Range => {
+                            let cidr = format!("192.168.{}.0/24", n % 250);
+                            ids.range =
+                                fx.t.app
+                                    .create_range(&op, fx.a.id, &cidr, "fresh", None, None)
+                                    .await
+                                    .map(|r| r.id.to_string())
+                                    .unwrap_or_else(|_| ids.range.clone());
+                        }
+                    }
+                }
                 let path = format!("{}{}", fill(route.path, &ids), fill(case.query, &ids));
                 let expected = match target {
                     Target::Own => (case.own)(actor.role),
@@ -676,4 +958,48 @@ async fn every_route_keeps_tenants_apart() {
             .await
             .expect("users");
     assert_eq!(users_b.len(), 1, "no user was created in tenant B");
+    let assets_b =
+        fx.t.app
+            .list_assets(
+                &op,
+                &garrison_store::AssetQuery {
+                    tenant: Some(fx.b.id),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("assets");
+    assert_eq!(
+        assets_b.total, 1,
+        "no asset was created in or deleted from tenant B"
+    );
+    assert!(
+        assets_b.items[0].asset.owner.is_none() && assets_b.items[0].asset.tags.is_empty(),
+        "B's asset is unchanged"
+    );
+    let findings_b =
+        fx.t.app
+            .list_findings(
+                &op,
+                &garrison_store::FindingQuery {
+                    tenant: Some(fx.b.id),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("findings");
+    assert!(
+        findings_b
+            .items
+            .iter()
+            .all(|f| f.status == garrison_core::asset::FindingStatus::Open)
+    );
+    assert_eq!(
+        fx.t.app
+            .list_ranges(&op, fx.b.id)
+            .await
+            .expect("ranges")
+            .len(),
+        1
+    );
 }

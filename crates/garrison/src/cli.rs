@@ -84,6 +84,41 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import asset lists and scanner reports into a tenant's inventory.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// An asset list (CSV or JSON; `garrison import template` prints the
+    /// CSV columns).
+    Assets(ImportArgs),
+    /// A scanner report: Nmap XML, Nessus (.nessus v2), OpenVAS/GVM XML,
+    /// Qualys XML.
+    Scan(ImportArgs),
+    /// Print a CSV template for asset lists.
+    Template,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// The customer organisation (slug).
+    #[arg(long)]
+    pub tenant: String,
+    /// The file's format [default: detected]: csv, json, nmap, nessus,
+    /// openvas, qualys.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The network zone of the hosts, where the tenant's ranges do not say
+    /// (the same private address at two sites is two assets).
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

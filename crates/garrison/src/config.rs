@@ -37,6 +37,7 @@ pub struct FileServer {
     pub tls_key: Option<PathBuf>,
     pub trusted_proxies: Option<Vec<String>>,
     pub max_body_bytes: Option<u64>,
+    pub max_upload_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +114,8 @@ pub struct Config {
     pub tls: Tls,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_body_bytes: usize,
+    /// The largest file accepted for import through the portal or API.
+    pub max_upload_bytes: u64,
     pub database: Database,
     /// Where the master secret comes from: a value, or a file (created with
     /// a fresh random key if it does not exist).
@@ -399,6 +402,23 @@ impl Config {
             None => 1024 * 1024,
         };
 
+        let max_upload_bytes = match r.pick(
+            None,
+            "GARRISON_MAX_UPLOAD_BYTES",
+            file.server
+                .max_upload_bytes
+                .map(|n| ("server.max_upload_bytes", n.to_string())),
+        ) {
+            Some(v) => {
+                let n: u64 = v.parse("a number of bytes")?;
+                if n < 1024 {
+                    return Err(ConfigError(format!("{}: must be at least 1024", v.origin)));
+                }
+                n
+            }
+            None => 1024 * 1024 * 1024,
+        };
+
         let db_url = r.secret(
             "GARRISON_DATABASE_URL",
             file.database.url.as_ref(),
@@ -535,6 +555,7 @@ impl Config {
             tls,
             trusted_proxies,
             max_body_bytes,
+            max_upload_bytes,
             database,
             secret,
             session_idle,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::commands::{admin, demo, serve};
+use crate::commands::{admin, demo, import, serve};
 use crate::config::{Config, Flags, LogFormat, ProcessEnv};
 
 /// Exit status for a bad configuration or command line.
@@ -57,6 +57,9 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Tenant(cmd) => admin::tenant(&config, cmd).await?,
         Command::User(cmd) => admin::user(&config, cmd).await?,
         Command::Token(cmd) => admin::token(&config, cmd).await?,
+        Command::Import(cmd) => {
+            import::import(&config, cmd).await?;
+        }
         Command::Audit(cmd) => {
             if !admin::audit(&config, cmd).await? {
                 return Ok(ExitCode::FAILURE);

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod health;
+pub mod inventory;
 pub mod me;
 pub mod tenants;
 pub mod tokens;
@@ -198,8 +199,14 @@ impl Modify for BearerAuth {
         users::reset_password, users::reset_mfa, users::tokens, users::revoke_token,
         tokens::list, tokens::create, tokens::revoke,
         audit::list,
+        inventory::list_assets, inventory::export_assets, inventory::asset_template,
+        inventory::create_asset, inventory::bulk_assets, inventory::show_asset,
+        inventory::update_asset, inventory::delete_asset,
+        inventory::list_findings, inventory::export_findings, inventory::set_finding_status,
+        inventory::list_imports, inventory::show_import, inventory::upload_import,
+        inventory::list_ranges, inventory::create_range, inventory::delete_range,
     ),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage))
 )]
 pub struct ApiDoc;
 

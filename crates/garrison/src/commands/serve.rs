@@ -116,6 +116,14 @@ async fn shutdown_signal() {
 /// Runs the roles until a signal arrives.
 pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()> {
     let app = prepared.app.clone();
+    match app.fail_interrupted_imports().await {
+        Ok(n) if n > 0 => tracing::warn!(
+            imports = n,
+            "imports interrupted by the last stop were marked failed"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "checking for interrupted imports failed"),
+    }
     if roles.jobs {
         let app = app.clone();
         tokio::spawn(async move {
@@ -140,6 +148,8 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
         trusted_proxies: config.trusted_proxies.clone(),
         metrics_token: config.metrics_token.clone(),
         max_body_bytes: config.max_body_bytes,
+        upload_dir: config.data_dir.join("uploads"),
+        max_upload_bytes: config.max_upload_bytes,
         ..WebConfig::default()
     };
     let router = garrison_web::router(WebState::new(app, web));

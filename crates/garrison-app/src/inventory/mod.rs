@@ -1,0 +1,18 @@
+//! The asset inventory: reconciliation, imports, risk, and the use cases
+//! around assets, findings and network ranges.
+
+pub mod importer;
+pub mod reconcile;
+pub mod risk;
+pub mod service;
+pub mod sources;
+
+pub use service::{AssetDetail, AssetInput, BulkChange, ImportFile};
+
+pub use garrison_scan::{Format, Progress};
+
+/// The CSV template for asset lists, with the documented columns.
+#[must_use]
+pub fn csv_template() -> String {
+    garrison_scan::assets::csv_template()
+}

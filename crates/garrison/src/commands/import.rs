@@ -1,0 +1,144 @@
+//! `garrison import`: asset lists and scanner reports, with a progress bar
+//! and a summary.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use garrison_app::inventory::ImportFile;
+use garrison_core::asset::{Import, ImportKind, ImportStatus};
+use garrison_scan::{Format, Progress};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::cli::ImportCommand;
+use crate::commands::admin::operator;
+use crate::config::Config;
+use crate::runtime;
+
+/// `garrison import ...`. Returns whether the file was read to its end.
+pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
+    let (kind, args) = match cmd {
+        ImportCommand::Template => {
+            print!("{}", garrison_scan::assets::csv_template());
+            return Ok(true);
+        }
+        ImportCommand::Assets(a) => (ImportKind::Assets, a),
+        ImportCommand::Scan(a) => (ImportKind::Scan, a),
+    };
+    let format = match args.format.as_deref() {
+        None => None,
+        Some(f) => Some(Format::parse(f).ok_or_else(|| {
+            anyhow::anyhow!("unknown format `{f}`; use csv, json, nmap, nessus, openvas or qualys")
+        })?),
+    };
+    if !args.file.is_file() {
+        bail!("{} is not a readable file", args.file.display());
+    }
+    let opened = runtime::open(config).await?;
+    let app = runtime::app(config, &opened);
+    let op = operator();
+    let tenant = app
+        .tenant_by_slug(&op, &args.tenant)
+        .await
+        .map_err(|e| match e {
+            garrison_app::AppError::NotFound => {
+                anyhow::anyhow!(
+                    "no tenant has the slug `{}`; see garrison tenant list",
+                    args.tenant
+                )
+            }
+            other => other.into(),
+        })?;
+    let size = std::fs::metadata(&args.file).map_or(0, |m| m.len());
+    let name = args
+        .file
+        .file_name()
+        .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+    let progress = Arc::new(Progress::default());
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("importing {name}"));
+    let ticker = {
+        let bar = bar.clone();
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                bar.set_position(progress.bytes());
+            }
+        })
+    };
+    let started = Instant::now();
+    let file = ImportFile {
+        tenant: tenant.id,
+        path: args.file.clone(),
+        file_name: name.clone(),
+        format,
+        zone: args.zone.clone(),
+        kind,
+        delete_after: false,
+    };
+    let result = app.run_import(&op, file, progress.clone()).await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let done = result?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "id": done.id, "tenant": tenant.slug, "file": name, "format": done.format,
+                "status": done.status.as_str(), "counts": done.counts,
+                "rejections": done.rejections, "error": done.error,
+            }))?
+        );
+    } else {
+        summary(&done, &tenant.slug, &name, started.elapsed());
+    }
+    match (&done.status, &done.error) {
+        (ImportStatus::Failed, e) | (ImportStatus::Partial, e @ Some(_)) => {
+            bail!(
+                "{name}: {}",
+                e.clone().unwrap_or_else(|| "the import failed".to_owned())
+            )
+        }
+        _ => Ok(true),
+    }
+}
+
+fn summary(done: &Import, tenant: &str, name: &str, took: Duration) {
+    let c = &done.counts;
+    println!(
+        "Imported {name} ({}) into {tenant}: {} in {:.1} s",
+        done.format,
+        done.status.as_str(),
+        took.as_secs_f64()
+    );
+    println!(
+        "  hosts {}: assets created {}, updated {}, unchanged {}",
+        c.hosts, c.assets_created, c.assets_updated, c.assets_unchanged
+    );
+    if done.kind == ImportKind::Scan {
+        println!(
+            "  findings: new {}, reopened {}, fixed {}, unchanged {}",
+            c.findings_new, c.findings_reopened, c.findings_fixed, c.findings_unchanged
+        );
+    }
+    if c.rejected > 0 {
+        println!("  rejected {} record(s):", c.rejected);
+        for r in &done.rejections {
+            println!("    {name}:{}: {}", r.line, r.reason);
+        }
+        let shown = done.rejections.len() as u64;
+        if c.rejected > shown {
+            println!("    ... and {} more", c.rejected - shown);
+        }
+    }
+}
