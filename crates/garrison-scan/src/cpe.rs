@@ -891,6 +891,51 @@ fn same_by_name(name: &str, criteria: &Cpe) -> bool {
     })
 }
 
+/// The key a CPE product is indexed by: lower case, `-` and spaces read as
+/// `_` (the same normalisation [`matches`] compares with).
+#[must_use]
+pub fn product_key(product: &str) -> String {
+    norm(product)
+}
+
+/// The product keys ([`product_key`]) that [`matches`] could identify
+/// `installed` with: the product of its own CPE when that parses, else its
+/// normalised package name, the name less its soname, the products of the
+/// alias table, and every tail after a `_` (so that `apache_tomcat` also
+/// looks for `tomcat`). Looking CVEs up by these keys finds every CVE whose
+/// criteria could match; it finds some that do not, which [`matches`] then
+/// rules out.
+#[must_use]
+pub fn candidate_products(installed: &Software) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut push = |k: String| {
+        if !k.is_empty() && !keys.contains(&k) {
+            keys.push(k);
+        }
+    };
+    if let Some(cpe) = installed.cpe.as_deref().and_then(|c| Cpe::parse(c).ok()) {
+        if let Some(product) = cpe.product.value() {
+            push(norm(product));
+        }
+        return keys;
+    }
+    let name = package_name(&installed.name);
+    let mut names = vec![name.clone()];
+    names.extend(strip_soname(&name));
+    for n in &names {
+        push(n.clone());
+        for (alias, _, product) in ALIASES {
+            if alias == n {
+                push((*product).to_owned());
+            }
+        }
+        for (i, _) in n.match_indices('_') {
+            push(n[i + 1..].to_owned());
+        }
+    }
+    keys
+}
+
 /// Normalises a package name: see [`matches`].
 fn package_name(name: &str) -> String {
     let mut name = name.trim();
@@ -1094,5 +1139,48 @@ mod tests {
             package_name("Mozilla Firefox (x64 en-US)"),
             "mozilla_firefox"
         );
+    }
+
+    #[test]
+    fn candidate_products_cover_every_way_a_name_can_match() {
+        let sw = |name: &str, cpe: Option<&str>| Software {
+            name: name.to_owned(),
+            version: Some("1.0".to_owned()),
+            cpe: cpe.map(str::to_owned),
+        };
+        let keys = candidate_products(&sw("liblzma5:amd64", None));
+        assert!(keys.contains(&"liblzma5".to_owned()), "{keys:?}");
+        assert!(keys.contains(&"xz".to_owned()), "{keys:?}");
+        let keys = candidate_products(&sw("libxpm4", None));
+        assert!(keys.contains(&"libxpm".to_owned()), "{keys:?}");
+        let keys = candidate_products(&sw("Apache Tomcat", None));
+        assert!(keys.contains(&"tomcat".to_owned()), "{keys:?}");
+        let keys = candidate_products(&sw(
+            "anything",
+            Some("cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*"),
+        ));
+        assert_eq!(keys, ["nginx"]);
+        assert_eq!(product_key("Node-JS Thing"), "node_js_thing");
+        // Whatever matches, its criteria product is among the candidates.
+        for (name, criteria) in [
+            ("libxpm4", "cpe:2.3:a:x.org:libxpm:*:*:*:*:*:*:*:*"),
+            ("xz-utils", "cpe:2.3:a:tukaani:xz:*:*:*:*:*:*:*:*"),
+            ("libssl3t64", "cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*"),
+            ("Apache Tomcat", "cpe:2.3:a:apache:tomcat:*:*:*:*:*:*:*:*"),
+        ] {
+            let m = CpeMatch {
+                criteria: Cpe::parse(criteria).expect("criteria"),
+                version_start_including: None,
+                version_start_excluding: None,
+                version_end_including: None,
+                version_end_excluding: None,
+                vulnerable: true,
+                match_criteria_id: None,
+            };
+            let installed = sw(name, None);
+            assert!(matches(&installed, &m).is_some(), "{name}");
+            let product = product_key(m.criteria.product.value().expect("product"));
+            assert!(candidate_products(&installed).contains(&product), "{name}");
+        }
     }
 }

@@ -366,8 +366,9 @@ async fn write_finding(
         return Err(StoreError::NotFound);
     }
     let sql = format!(
-        "INSERT INTO findings ({FINDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
+        "INSERT INTO findings ({FINDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         CAST($13 AS DOUBLE PRECISION), $14, CAST($15 AS DOUBLE PRECISION), $16, CAST($17 AS DOUBLE PRECISION), \
+         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, cves = excluded.cves, \
          severity = excluded.severity, severity_rank = excluded.severity_rank, \
          cvss2_score = excluded.cvss2_score, cvss2_vector = excluded.cvss2_vector, \
@@ -379,7 +380,12 @@ async fn write_finding(
          fixed_at = excluded.fixed_at, last_import = excluded.last_import \
          WHERE findings.tenant_id = excluded.tenant_id"
     );
-    let sc = |s: &Option<Score>| s.as_ref().map(|s| f64::from(s.score));
+    // Scores go as text and are cast in SQL: sqlx's `Any` driver sends a
+    // NULL `f64` to PostgreSQL as a NULL `float4`, and a statement first
+    // prepared that way then refuses a real `f64` ("incorrect binary data
+    // format"). Text has one type whether NULL or not, and a score's
+    // shortest decimal form (`9.8`) is also what people expect stored.
+    let sc = |s: &Option<Score>| s.as_ref().map(|s| s.score.to_string());
     let vec = |s: &Option<Score>| s.as_ref().and_then(|s| s.vector.clone());
     sqlx::query(safe(sql))
         .bind(f.id.to_string())

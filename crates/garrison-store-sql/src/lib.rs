@@ -15,6 +15,7 @@ mod sessions;
 mod tenants;
 mod tokens;
 mod users;
+mod vulns;
 
 use std::sync::Arc;
 

@@ -62,6 +62,10 @@ macro_rules! conformance_suite {
             inventory_assets_are_matched_listed_and_scoped,
             inventory_findings_are_upserted_listed_and_scoped,
             inventory_imports_and_ranges,
+            inventory_scores_may_be_missing_then_present,
+            vulns_keep_each_sources_columns,
+            vulns_are_found_by_id_and_by_product,
+            vulns_take_large_epss_batches,
             concurrent_audit_appends_keep_one_chain
         );
     };
@@ -1663,4 +1667,308 @@ pub async fn inventory_imports_and_ranges(f: &Fixture) {
             .expect("ranges")
             .is_empty()
     );
+}
+
+fn nvd(id: &str, cvss3: f32, products: &[&str]) -> crate::NvdVuln {
+    crate::NvdVuln {
+        cve_id: id.to_owned(),
+        published: Some("2024-03-29T17:15:21.150".to_owned()),
+        description: Some(format!("{id} in {}", products.join(", "))),
+        cvss2: None,
+        cvss3: Some(garrison_core::asset::Score {
+            score: cvss3,
+            vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".to_owned()),
+        }),
+        cvss4: None,
+        matches: products
+            .iter()
+            .map(|p| crate::VulnMatch {
+                criteria: format!("cpe:2.3:a:{p}:{p}:*:*:*:*:*:*:*:*"),
+                version_start_including: Some("1.0".to_owned()),
+                version_start_excluding: None,
+                version_end_including: None,
+                version_end_excluding: Some("2.0".to_owned()),
+            })
+            .collect(),
+        products: products.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+fn kev(id: &str, added: &str, ransomware: bool) -> crate::KevFact {
+    crate::KevFact {
+        cve_id: id.to_owned(),
+        status: crate::KevStatus {
+            added: added.to_owned(),
+            due: "2025-01-21".to_owned(),
+            ransomware,
+        },
+    }
+}
+
+fn epss(id: &str, score: f64) -> crate::EpssFact {
+    crate::EpssFact {
+        cve_id: id.to_owned(),
+        status: crate::EpssStatus {
+            score,
+            percentile: 0.5,
+        },
+    }
+}
+
+async fn vuln(store: &dyn Store, id: &str) -> crate::VulnRecord {
+    let mut found = store
+        .find_vulns(&[id.to_owned()], crate::VulnDetail::WithMatches)
+        .await
+        .expect("find");
+    assert_eq!(found.len(), 1, "{id}");
+    found.remove(0)
+}
+
+pub async fn vulns_keep_each_sources_columns(f: &Fixture) {
+    use crate::UpsertCounts;
+    let store = &**f;
+    let one = "CVE-2024-0001";
+    let two = "CVE-2024-0002";
+    // KEV first: the row exists with KEV columns only.
+    let done = store
+        .replace_kev(&[kev(one, "2024-12-31", true)], t(1))
+        .await
+        .expect("kev");
+    assert_eq!(
+        done,
+        UpsertCounts {
+            inserted: 1,
+            updated: 0,
+            removed: 0
+        }
+    );
+    // NVD fills its columns and keeps KEV's.
+    let done = store
+        .upsert_nvd(&[nvd(one, 9.8, &["xz"]), nvd(two, 5.5, &["curl"])], t(2))
+        .await
+        .expect("nvd");
+    assert_eq!((done.inserted, done.updated), (1, 1));
+    let r = vuln(store, one).await;
+    assert_eq!(
+        r.kev.as_ref().map(|k| (k.added.as_str(), k.ransomware)),
+        Some(("2024-12-31", true))
+    );
+    assert_eq!(r.cvss3.as_ref().map(|s| s.score), Some(9.8));
+    assert_eq!(r.matches.len(), 1);
+    assert_eq!(r.matches[0].version_end_excluding.as_deref(), Some("2.0"));
+    assert_eq!(r.updated_at, t(2));
+    // EPSS keeps both, and a second EPSS file overwrites the first.
+    store
+        .upsert_epss(&[epss(one, 0.25), epss(two, 0.5)], t(3))
+        .await
+        .expect("epss");
+    let done = store
+        .upsert_epss(&[epss(one, 0.91963)], t(4))
+        .await
+        .expect("epss again");
+    assert_eq!((done.inserted, done.updated), (0, 1));
+    let r = vuln(store, one).await;
+    assert!((r.epss.expect("epss").score - 0.91963).abs() < 1e-9);
+    assert!(r.kev.is_some() && r.cvss3.is_some() && !r.matches.is_empty());
+    // A newer NVD record replaces NVD's columns only.
+    let mut newer = nvd(one, 10.0, &["xz"]);
+    newer.description = Some("rewritten".to_owned());
+    store.upsert_nvd(&[newer], t(5)).await.expect("nvd again");
+    let r = vuln(store, one).await;
+    assert_eq!(r.description.as_deref(), Some("rewritten"));
+    assert_eq!(r.cvss3.as_ref().map(|s| s.score), Some(10.0));
+    assert!(r.kev.is_some(), "KEV survives an NVD update");
+    assert!(r.epss.is_some(), "EPSS survives an NVD update");
+    // A new KEV catalogue replaces the old: one drops out, two comes in.
+    let done = store
+        .replace_kev(&[kev(two, "2025-01-01", false)], t(6))
+        .await
+        .expect("kev again");
+    assert_eq!(
+        done,
+        UpsertCounts {
+            inserted: 0,
+            updated: 1,
+            removed: 1
+        }
+    );
+    let r = vuln(store, one).await;
+    assert!(r.kev.is_none(), "no longer listed");
+    assert!(r.cvss3.is_some() && r.epss.is_some());
+    assert!(vuln(store, two).await.kev.is_some());
+    let counts = store.count_vulns().await.expect("count");
+    assert_eq!(
+        counts,
+        crate::VulnCounts {
+            cves: 2,
+            with_matches: 2,
+            kev: 1,
+            epss: 2
+        }
+    );
+}
+
+pub async fn vulns_are_found_by_id_and_by_product(f: &Fixture) {
+    let store = &**f;
+    store
+        .upsert_nvd(
+            &[
+                nvd("CVE-2024-3094", 10.0, &["xz"]),
+                nvd("CVE-2023-4863", 8.8, &["libwebp", "chrome"]),
+                nvd("CVE-2022-46285", 7.5, &["libxpm"]),
+                // The same CVE twice in one batch: the last one wins.
+                nvd("CVE-2022-46285", 7.4, &["libxpm"]),
+            ],
+            t(1),
+        )
+        .await
+        .expect("nvd");
+    let by_id = store
+        .find_vulns(
+            &[
+                "cve-2024-3094".to_owned(),
+                "CVE-2023-4863".to_owned(),
+                "CVE-1999-0001".to_owned(),
+            ],
+            crate::VulnDetail::Facts,
+        )
+        .await
+        .expect("find");
+    assert_eq!(
+        by_id.iter().map(|r| r.cve_id.as_str()).collect::<Vec<_>>(),
+        ["CVE-2023-4863", "CVE-2024-3094"],
+        "ids compare upper-case; unknown ones are absent"
+    );
+    assert!(
+        by_id.iter().all(|r| r.matches.is_empty()),
+        "facts leave the criteria out"
+    );
+    assert_eq!(
+        vuln(store, "CVE-2022-46285").await.cvss3.map(|s| s.score),
+        Some(7.4)
+    );
+
+    let ids =
+        |records: Vec<crate::VulnRecord>| records.into_iter().map(|r| r.cve_id).collect::<Vec<_>>();
+    let found = store
+        .vulns_for_products(&["libwebp".to_owned(), "xz".to_owned(), "nginx".to_owned()])
+        .await
+        .expect("products");
+    assert!(found.iter().all(|r| !r.matches.is_empty()));
+    assert_eq!(ids(found), ["CVE-2023-4863", "CVE-2024-3094"]);
+    assert!(
+        store
+            .vulns_for_products(&["openssl".to_owned()])
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    // A newer record that no longer names a product stops being a
+    // candidate for it.
+    store
+        .upsert_nvd(&[nvd("CVE-2023-4863", 8.8, &["chrome"])], t(2))
+        .await
+        .expect("nvd again");
+    assert!(
+        store
+            .vulns_for_products(&["libwebp".to_owned()])
+            .await
+            .expect("products")
+            .is_empty()
+    );
+    assert_eq!(
+        ids(store
+            .vulns_for_products(&["chrome".to_owned()])
+            .await
+            .expect("products")),
+        ["CVE-2023-4863"]
+    );
+    // Many ids in one lookup.
+    let many: Vec<String> = (0..1200).map(|i| format!("CVE-2020-{i:05}")).collect();
+    assert!(
+        store
+            .find_vulns(&many, crate::VulnDetail::Facts)
+            .await
+            .expect("many")
+            .is_empty()
+    );
+}
+
+pub async fn vulns_take_large_epss_batches(f: &Fixture) {
+    let store = &**f;
+    let rows: Vec<crate::EpssFact> = (0..5_000)
+        .map(|i| epss(&format!("CVE-2021-{i:05}"), f64::from(i) / 5_000.0))
+        .collect();
+    let done = store.upsert_epss(&rows, t(1)).await.expect("epss");
+    assert_eq!((done.inserted, done.updated), (5_000, 0));
+    let done = store
+        .upsert_epss(&rows[..2_500], t(2))
+        .await
+        .expect("again");
+    assert_eq!((done.inserted, done.updated), (0, 2_500));
+    let r = vuln(store, "CVE-2021-04999").await;
+    assert!((r.epss.expect("epss").score - 0.9998).abs() < 1e-9);
+    assert!(r.kev.is_none() && r.cvss3.is_none() && r.matches.is_empty());
+    assert_eq!(store.count_vulns().await.expect("count").epss, 5_000);
+}
+
+pub async fn inventory_scores_may_be_missing_then_present(f: &Fixture) {
+    use garrison_core::asset::{FindingSeverity as S, Score};
+    // A statement first run with a missing score must still take a real
+    // one later on the same connection (in one batch, as imports write).
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let web = asset(a, "web", "10.0.0.5", "default");
+    store
+        .write_inventory(
+            &scope(a),
+            &crate::InventoryBatch {
+                assets: vec![write(&web, true, 1.0, 0)],
+                findings: Vec::new(),
+            },
+            None,
+        )
+        .await
+        .expect("asset");
+    let mut written = Vec::new();
+    for i in 0..12_u8 {
+        let mut x = finding(a, web.id, &format!("{}", 2000 + u32::from(i)), S::Medium);
+        let score = |v: f32| {
+            Some(Score {
+                score: v,
+                vector: None,
+            })
+        };
+        (x.cvss2, x.cvss3, x.cvss4) = if i % 2 == 0 {
+            (None, None, None)
+        } else {
+            (score(6.4), score(9.8), score(8.7))
+        };
+        written.push(x);
+    }
+    for batch in written.chunks(4) {
+        store
+            .write_inventory(
+                &scope(a),
+                &crate::InventoryBatch {
+                    assets: Vec::new(),
+                    findings: batch.to_vec(),
+                },
+                None,
+            )
+            .await
+            .expect("findings");
+    }
+    let read = store
+        .findings_of_assets(&scope(a), &[web.id])
+        .await
+        .expect("findings");
+    for w in &written {
+        let r = read.iter().find(|r| r.id == w.id).expect("written");
+        assert_eq!(
+            (&r.cvss2, &r.cvss3, &r.cvss4),
+            (&w.cvss2, &w.cvss3, &w.cvss4),
+            "scores round-trip exactly"
+        );
+    }
 }

@@ -9,10 +9,15 @@
 
 pub mod conformance;
 pub mod inventory;
+pub mod vulns;
 
 pub use inventory::{
     AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, AssetWrite,
     FindingQuery, FindingStatusChange, ImportProgress, InventoryBatch, Page,
+};
+pub use vulns::{
+    EpssFact, EpssStatus, KevFact, KevStatus, NvdVuln, UpsertCounts, VulnCounts, VulnDetail,
+    VulnMatch, VulnRecord, VulnStore,
 };
 
 use async_trait::async_trait;
@@ -281,7 +286,14 @@ pub trait AuditStore: Send + Sync {
 /// Everything Garrison stores.
 #[async_trait]
 pub trait Store:
-    TenantStore + UserStore + SessionStore + TokenStore + AuditStore + AssetStore + std::fmt::Debug
+    TenantStore
+    + UserStore
+    + SessionStore
+    + TokenStore
+    + AuditStore
+    + AssetStore
+    + VulnStore
+    + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
     /// Checks that the database answers.

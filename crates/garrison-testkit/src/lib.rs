@@ -119,6 +119,8 @@ pub struct TestApp {
     pub router: Router,
     pub clock: Arc<ManualClock>,
     pub keys: Keys,
+    web: WebConfig,
+    _uploads: tempfile::TempDir,
     _guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
@@ -143,14 +145,29 @@ impl TestApp {
             i64::try_from(start.as_millis()).expect("fits"),
         )));
         let app = Arc::new(App::new(store, clock.clone(), keys.clone(), settings));
-        let router = garrison_web::router(WebState::new(app.clone(), WebConfig::default()));
+        // Each app has its own upload directory, so a test can check that
+        // nothing was left behind.
+        let uploads = tempfile::tempdir().expect("upload dir");
+        let web = WebConfig {
+            upload_dir: uploads.path().join("uploads"),
+            ..WebConfig::default()
+        };
+        let router = garrison_web::router(WebState::new(app.clone(), web.clone()));
         Self {
             app,
             router,
             clock,
             keys,
+            web,
+            _uploads: uploads,
             _guard: guard,
         }
+    }
+
+    /// The web configuration the router was built with.
+    #[must_use]
+    pub fn web_config(&self) -> &WebConfig {
+        &self.web
     }
 
     /// Now on the test clock, in Unix seconds.

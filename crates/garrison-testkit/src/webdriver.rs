@@ -311,6 +311,41 @@ impl Browser {
         }
     }
 
+    /// Waits until the element's text contains `needle` (pages that update
+    /// themselves, like an import's progress).
+    ///
+    /// # Panics
+    /// When it does not within `secs` seconds.
+    pub async fn wait_text(&self, css: &str, needle: &str, secs: u64) -> String {
+        // Read through a script, tolerating the moments when the page is
+        // being replaced (an element found before a reload goes stale).
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent : null;",
+            Value::String(css.to_owned())
+        );
+        let found = crate::wait_for(Duration::from_secs(secs), || async {
+            let resp = self
+                .http
+                .post(format!("{}/execute/sync", self.base))
+                .json(&json!({ "script": script, "args": [] }))
+                .send()
+                .await
+                .ok()?;
+            let v: Value = resp.json().await.ok()?;
+            let text = v["value"].as_str()?.to_owned();
+            text.contains(needle).then_some(text)
+        })
+        .await;
+        match found {
+            Some(t) => t,
+            None => panic!(
+                "{css} never showed {needle:?} on {}:\n{}",
+                self.url().await,
+                self.source().await
+            ),
+        }
+    }
+
     pub async fn quit(self) {
         let _ = self.http.delete(&self.base).send().await;
     }

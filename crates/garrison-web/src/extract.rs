@@ -90,7 +90,7 @@ pub(crate) fn client(state: &WebState, parts: &Parts) -> Client {
     }
 }
 
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 

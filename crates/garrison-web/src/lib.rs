@@ -196,8 +196,8 @@ fn build() -> Builder {
         users as a_users,
     };
     use portal::{
-        account, audit as p_audit, home, login, tenants as p_tenants, tokens as p_tokens,
-        users as p_users,
+        account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
+        tenants as p_tenants, tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -338,6 +338,42 @@ fn build() -> Builder {
     .post(Portal, "/tokens", p_tokens::create)
     .post(Portal, "/tokens/{token_id}/revoke", p_tokens::revoke)
     .get(Portal, "/audit", p_audit::list)
+    .get(Portal, "/assets", p_inv::list)
+    .get(Portal, "/assets.csv", p_inv::export)
+    .get(Portal, "/assets/template.csv", p_inv::template)
+    .post(Portal, "/assets", p_inv::create)
+    .post(Portal, "/assets/bulk", p_inv::bulk)
+    .get(
+        Portal,
+        "/tenants/{tenant_id}/assets/{asset_id}",
+        p_inv::show,
+    )
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/assets/{asset_id}",
+        p_inv::update,
+    )
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/assets/{asset_id}/delete",
+        p_inv::delete,
+    )
+    .get(Portal, "/findings", p_inv::findings)
+    .get(Portal, "/findings.csv", p_inv::export_findings)
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/findings/{finding_id}/status",
+        p_inv::set_status,
+    )
+    .post(Portal, "/tenants/{tenant_id}/ranges", p_inv::create_range)
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/ranges/{range_id}/delete",
+        p_inv::delete_range,
+    )
+    .get(Portal, "/imports", p_imports::list)
+    .upload(Portal, "/imports", p_imports::upload)
+    .get(Portal, "/imports/{import_id}", p_imports::show)
 }
 
 /// Every route of the router, in declaration order.

@@ -595,7 +595,22 @@ async fn every_state_changing_portal_route_refuses_a_form_without_its_token() {
             .replace("{tenant_id}", &acme.id.to_string())
             .replace("{user_id}", &s.user.id.to_string())
             .replace("{token_id}", &garrison_core::TokenId::new().to_string());
-        let r = s.client.post_form(&path, &[("name", "x")]).await;
+        let r = if path == "/imports" {
+            // The upload form is multipart: the file must not be taken.
+            let body = format!(
+                "--b\r\nContent-Disposition: form-data; name=\"tenant\"\r\n\r\n{}\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nhostname\nx\r\n--b--\r\n",
+                acme.id
+            );
+            s.client
+                .send(
+                    Method::POST,
+                    &path,
+                    Some(("multipart/form-data; boundary=b", body.into_bytes())),
+                )
+                .await
+        } else {
+            s.client.post_form(&path, &[("name", "x")]).await
+        };
         assert_eq!(
             r.status,
             StatusCode::FORBIDDEN,

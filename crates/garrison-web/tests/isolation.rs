@@ -704,6 +704,107 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         case(true, all(303)).own_things(),
     );
     add(M::GET, "/audit", case(false, only(ADMINS, 200, 403)));
+    // Inventory pages
+    add(
+        M::GET,
+        "/assets",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/assets.csv",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(M::GET, "/assets/template.csv", case(false, all(200)));
+    add(
+        M::POST,
+        "/assets",
+        case(true, only(MANAGERS, 303, 403)).body(|ids, n| {
+            form(&[
+                ("tenant", &ids.tenant),
+                ("hostname", &format!("walk-{n}")),
+                ("criticality", "high"),
+            ])
+        }),
+    );
+    add(
+        M::POST,
+        "/assets/bulk",
+        case(true, only(MANAGERS, 303, 403)).body(|ids, _| {
+            form(&[
+                ("tenant", &ids.tenant),
+                ("asset", &ids.asset),
+                ("add_tags", "walked"),
+            ])
+        }),
+    );
+    add(
+        M::GET,
+        "/tenants/{tenant_id}/assets/{asset_id}",
+        case(true, all(200)),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/assets/{asset_id}",
+        case(true, only(MANAGERS, 303, 403)).body(|_, _| form(&[("owner", "Walk Team")])),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/assets/{asset_id}/delete",
+        case(true, only(MANAGERS, 303, 403)).fresh(Fresh::Asset),
+    );
+    add(
+        M::GET,
+        "/findings",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/findings.csv",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/findings/{finding_id}/status",
+        case(true, only(TRIAGERS, 303, 403)).body(|ids, _| {
+            form(&[
+                ("asset", &ids.asset),
+                ("status", "false-positive"),
+                ("reason", "walk"),
+            ])
+        }),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/ranges",
+        case(true, only(MANAGERS, 303, 403)).body(|_, n| {
+            form(&[
+                ("cidr", &format!("172.{}.{}.0/24", 16 + n / 250, n % 250)),
+                ("zone", "walk"),
+            ])
+        }),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/ranges/{range_id}/delete",
+        case(true, only(MANAGERS, 303, 403)).fresh(Fresh::Range),
+    );
+    add(M::GET, "/imports", case(false, all(200)));
+    add(M::GET, "/imports/{import_id}", case(true, all(200)));
+    add(
+        M::POST,
+        "/imports",
+        case(true, only(MANAGERS, 303, 403)).body(|ids, n| {
+            Body::Multipart(
+                vec![
+                    ("tenant", ids.tenant.clone()),
+                    ("kind", "assets".to_owned()),
+                ],
+                "assets.csv",
+                format!("hostname,ip\nportal-upload-{n},10.55.1.2\n"),
+            )
+        }),
+    );
     m
 }
 
@@ -780,6 +881,14 @@ async fn send(
             let client = &actor.session.client;
             if method == Method::GET {
                 client.get(path).await
+            } else if let Body::Multipart(fields, name, content) = body {
+                // The portal's upload form sends its token first.
+                let mut all = vec![("csrf", actor.session.csrf.clone())];
+                all.extend(fields);
+                let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+                client
+                    .send(method, path, Some((&ct, multipart(&all, name, &content))))
+                    .await
             } else {
                 let mut fields: Vec<(&str, String)> = match body {
                     Body::Form(f) => f,

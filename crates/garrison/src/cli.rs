@@ -84,7 +84,8 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Import asset lists and scanner reports into a tenant's inventory.
+    /// Import asset lists and scanner reports into a tenant's inventory, and
+    /// vulnerability data (NVD, CISA KEV, FIRST EPSS) for all tenants.
     #[command(subcommand)]
     Import(ImportCommand),
 }
@@ -97,8 +98,25 @@ pub enum ImportCommand {
     /// A scanner report: Nmap XML, Nessus (.nessus v2), OpenVAS/GVM XML,
     /// Qualys XML.
     Scan(ImportArgs),
+    /// Vulnerability data all tenants share: an NVD CVE JSON 2.0 file, the
+    /// CISA KEV catalogue (JSON) or FIRST EPSS scores (CSV, decompressed).
+    /// Afterwards every asset's risk is recomputed and, after NVD data,
+    /// installed software is matched against the CVEs.
+    Vulndb(VulndbArgs),
     /// Print a CSV template for asset lists.
     Template,
+}
+
+#[derive(Debug, Args)]
+pub struct VulndbArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// The file's format [default: detected]: nvd, kev or epss.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

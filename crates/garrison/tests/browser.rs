@@ -137,3 +137,114 @@ async fn login_enrol_mfa_logout_and_tenant_isolation_in_chromium() {
 
     b.quit().await;
 }
+
+/// The corpus, from `GARRISON_CORPUS` or beside the workspace.
+fn corpus(rel: &str) -> std::path::PathBuf {
+    let base = std::env::var("GARRISON_CORPUS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").to_owned()
+    });
+    let path = std::path::PathBuf::from(base).join(rel);
+    // Chromium takes only canonical paths for a file input.
+    path.canonicalize()
+        .unwrap_or_else(|e| panic!("{}: {e}; set GARRISON_CORPUS", path.display()))
+}
+
+#[tokio::test]
+async fn a_responder_uploads_a_scan_and_finds_the_host_in_chromium() {
+    let g = Garrison::new().await;
+    g.ok(&["tenant", "create", "initech", "--name", "Initech"]);
+    let user: Value = serde_json::from_str(&g.ok(&[
+        "user",
+        "create",
+        "responder@initech.example",
+        "--role",
+        "customer-responder",
+        "--tenant",
+        "initech",
+        "--json",
+    ]))
+    .expect("json");
+    let server = g.start(&["serve", "--listen", "127.0.0.1:0"]);
+    let url = server.url.clone();
+    let scan = corpus("scans/nessus/nessus_with_cvssv3.nessus");
+    let text = std::fs::read_to_string(&scan).expect("scan");
+    // The host the file reports, read from the file itself.
+    let host = text
+        .split("<ReportHost name=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a ReportHost")
+        .to_owned();
+
+    let driver = Driver::start().await;
+    let b = driver.session().await;
+    b.goto(&format!("{url}/login")).await;
+    b.type_into("#email", "responder@initech.example").await;
+    b.type_into(
+        "#password",
+        user["one_time_password"].as_str().expect("password"),
+    )
+    .await;
+    b.click("#sign-in").await;
+    b.wait_url("/login/password").await;
+    b.type_into("#new_password", NEW_PASSWORD).await;
+    b.type_into("#confirm", NEW_PASSWORD).await;
+    b.click("#save-password").await;
+    b.wait_url("/").await;
+
+    // Upload: the page follows the background import until it ends.
+    b.goto(&format!("{url}/imports")).await;
+    b.type_into("#u-file", &scan.to_string_lossy()).await;
+    b.click("#upload-form button[type=submit]").await;
+    b.wait_text("#import-status", "completed", 60).await;
+    assert_eq!(b.text("#import-percent").await, "100%");
+    let hosts = b.text("#import-counts [data-count=hosts]").await;
+    assert_eq!(hosts, "1", "the file has one host");
+    let new: u64 = b
+        .text("#import-counts [data-count=findings_new]")
+        .await
+        .parse()
+        .expect("a number");
+    assert!(new > 0, "the scan's findings are new");
+
+    // The list shows the host; its page shows the findings.
+    b.click("nav a[href='/assets']").await;
+    b.wait_url("/assets").await;
+    assert_eq!(b.text("table.assets tbody tr td a").await, host);
+    b.click("table.assets tbody tr td a").await;
+    b.wait_text("h1", &host, 10).await;
+    let open_rows = b
+        .eval("return document.querySelectorAll('table.findings tbody tr').length;")
+        .await;
+    assert!(
+        open_rows.as_u64().is_some_and(|n| n > 0),
+        "open findings are listed: {open_rows}"
+    );
+    assert!(
+        b.source().await.contains("scan:nessus"),
+        "sources are shown"
+    );
+
+    // Phone width: the inventory pages do not overflow sideways.
+    b.resize(390, 844).await;
+    let here = b.url().await;
+    for page in [
+        format!("{url}/assets"),
+        format!("{url}/findings"),
+        format!("{url}/imports"),
+        here,
+    ] {
+        b.goto(&page).await;
+        let overflow = b
+            .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+            .await;
+        if overflow.as_i64().is_none_or(|o| o > 0) {
+            // Name the elements that stick out, to make the failure useful.
+            let wide = b
+                .eval("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ');")
+                .await;
+            panic!("{page}: horizontal overflow {overflow}: {wide}");
+        }
+    }
+    b.quit().await;
+}

@@ -30,6 +30,9 @@ use super::reconcile::{self, Observation};
 use super::risk::{self, CveFacts, RiskWeights};
 use crate::{App, AppResult};
 
+/// Assets whose installed software is matched against CVEs per step.
+const MATCH_ASSETS: usize = 100;
+
 /// At most this many rejections are kept on the import (all are counted).
 const KEPT_REJECTIONS: usize = 200;
 /// Assets per write transaction.
@@ -133,6 +136,8 @@ pub(crate) struct Importer<'a> {
     keys: HashMap<String, AssetId>,
     pending_findings: usize,
     touched: HashSet<AssetId>,
+    /// Touched assets with installed software, to match against CVEs.
+    with_software: HashSet<AssetId>,
     scanners: HashSet<String>,
     definitions: HashMap<(String, String), FindingDefinition>,
     counts: ImportCounts,
@@ -161,6 +166,7 @@ impl<'a> Importer<'a> {
             keys: HashMap::new(),
             pending_findings: 0,
             touched: HashSet::new(),
+            with_software: HashSet::new(),
             scanners: HashSet::new(),
             definitions: HashMap::new(),
             counts: ImportCounts::default(),
@@ -281,6 +287,9 @@ impl<'a> Importer<'a> {
         );
         let id = merged.asset.id;
         let first_touch = self.touched.insert(id);
+        if !merged.asset.software.is_empty() {
+            self.with_software.insert(id);
+        }
         if first_touch {
             if merged.is_new {
                 self.counts.assets_created += 1;
@@ -441,9 +450,15 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn risk_of(&self, asset: &Asset, findings: &[&Finding]) -> AssetRisk {
-        let facts = |_cve: &str| CveFacts::default();
-        let b = risk::score(asset, findings, facts, &self.weights);
+    /// The risk of an asset, its findings weighed with `facts` (KEV, EPSS).
+    fn risk_of(
+        &self,
+        asset: &Asset,
+        findings: &[&Finding],
+        facts: &HashMap<String, CveFacts>,
+    ) -> AssetRisk {
+        let lookup = |cve: &str| facts.get(cve).copied().unwrap_or_default();
+        let b = risk::score(asset, findings, lookup, &self.weights);
         AssetRisk {
             score: b.score,
             open_findings: b.open_findings,
@@ -458,18 +473,15 @@ impl<'a> Importer<'a> {
             return Ok(());
         }
         let mut batch = InventoryBatch::default();
-        for (_, p) in self.pending.drain() {
+        // One lookup of KEV and EPSS for the whole batch.
+        let facts = self
+            .app
+            .facts_of(self.pending.values().flat_map(|p| p.findings.values()))
+            .await?;
+        let pending: Vec<Pending> = self.pending.drain().map(|(_, p)| p).collect();
+        for p in pending {
             let all: Vec<&Finding> = p.findings.values().collect();
-            let risk = {
-                let facts = |_cve: &str| CveFacts::default();
-                let b = risk::score(&p.asset, &all, facts, &self.weights);
-                AssetRisk {
-                    score: b.score,
-                    open_findings: b.open_findings,
-                    max_severity: b.max_severity,
-                    kev_findings: b.kev_findings,
-                }
-            };
+            let risk = self.risk_of(&p.asset, &all, &facts);
             let findings_changed = !p.dirty.is_empty();
             if p.asset_dirty || p.is_new || findings_changed {
                 batch.assets.push(AssetWrite {
@@ -537,7 +549,8 @@ impl<'a> Importer<'a> {
                 if changed {
                     let row = self.app.store.find_asset(&self.scope, *id).await?;
                     let refs: Vec<&Finding> = list.iter().collect();
-                    let risk = self.risk_of(&row.asset, &refs);
+                    let facts = self.app.facts_of(list.iter()).await?;
+                    let risk = self.risk_of(&row.asset, &refs, &facts);
                     if risk != row.risk {
                         batch.assets.push(AssetWrite {
                             asset: row.asset,
@@ -554,6 +567,31 @@ impl<'a> Importer<'a> {
                     .write_inventory(&self.scope, &batch, None)
                     .await?;
             }
+        }
+        self.match_software().await
+    }
+
+    /// Matches the installed software of the assets this import touched
+    /// against the stored CVEs (see `vulndb`), counting what it finds as
+    /// findings of this import.
+    async fn match_software(&mut self) -> AppResult<()> {
+        if self.with_software.is_empty() || !self.app.has_cpe_data().await? {
+            return Ok(());
+        }
+        let ids: Vec<AssetId> = self.with_software.iter().copied().collect();
+        for chunk in ids.chunks(MATCH_ASSETS) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                rows.push(self.app.store.find_asset(&self.scope, *id).await?);
+            }
+            let (m, _) = self
+                .app
+                .refresh_assets(&self.scope, rows, true, None, Some(self.import))
+                .await?;
+            self.counts.findings_new += m.new;
+            self.counts.findings_reopened += m.reopened;
+            self.counts.findings_fixed += m.fixed;
+            self.counts.findings_unchanged += m.unchanged;
         }
         Ok(())
     }

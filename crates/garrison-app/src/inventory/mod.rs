@@ -6,8 +6,12 @@ pub mod reconcile;
 pub mod risk;
 pub mod service;
 pub mod sources;
+pub mod vulndb;
 
 pub use service::{AssetDetail, AssetInput, BulkChange, ImportFile};
+pub use vulndb::{
+    CPE_MATCH_SCANNER, CvssSource, FindingFacts, MatchCounts, VulnImportSummary, VulnSkip,
+};
 
 pub use garrison_scan::{Format, Progress};
 

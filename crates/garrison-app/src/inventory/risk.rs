@@ -51,6 +51,9 @@ impl Default for RiskWeights {
 pub struct CveFacts {
     pub in_kev: bool,
     pub epss: Option<f64>,
+    /// NVD's CVSS base score (v3.x, else v4, else v2), 0 to 10: a
+    /// finding's weight when its scanner gave no score.
+    pub nvd_cvss: Option<f64>,
 }
 
 /// The score and how it was reached, for people to check.
@@ -88,15 +91,18 @@ const fn sensitivity_index(s: Sensitivity) -> usize {
     }
 }
 
-/// The weight of one open finding, before KEV and EPSS.
+/// The weight of one open finding, before KEV and EPSS: its CVSS score,
+/// else `nvd_cvss` (NVD's score for its CVEs), else its severity.
 #[must_use]
-pub fn base_weight(f: &Finding) -> f64 {
+pub fn base_weight(f: &Finding, nvd_cvss: Option<f64>) -> f64 {
     let cvss = f
         .cvss3
         .as_ref()
         .or(f.cvss4.as_ref())
         .or(f.cvss2.as_ref())
-        .map(|s| f64::from(s.score) / 10.0);
+        .map(|s| f64::from(s.score))
+        .or(nvd_cvss)
+        .map(|score| score / 10.0);
     cvss.unwrap_or(match f.severity {
         FindingSeverity::Info => 0.0,
         FindingSeverity::Low => 0.2,
@@ -142,14 +148,18 @@ pub fn score(
     for f in findings.iter().filter(|f| f.status.is_open()) {
         open += 1;
         max_severity = max_severity.max(Some(f.severity));
-        let mut weight = base_weight(f);
         let mut in_kev = false;
         let mut epss: f64 = 0.0;
+        let mut nvd_cvss: Option<f64> = None;
         for cve in &f.cves {
             let fact = facts(cve);
             in_kev |= fact.in_kev;
             epss = epss.max(fact.epss.unwrap_or(0.0));
+            if let Some(n) = fact.nvd_cvss {
+                nvd_cvss = Some(nvd_cvss.map_or(n, |m: f64| m.max(n)));
+            }
         }
+        let mut weight = base_weight(f, nvd_cvss);
         if in_kev {
             kev += 1;
             weight *= w.kev;
@@ -273,12 +283,45 @@ mod tests {
             |_| CveFacts {
                 in_kev: true,
                 epss: Some(0.9),
+                nvd_cvss: None,
             },
             &w,
         );
         assert!(kev.score > top.score);
         assert_eq!(kev.kev_findings, 1);
         assert!(kev.score <= 100.0);
+    }
+
+    #[test]
+    fn nvd_scores_weigh_findings_whose_scanner_gave_none() {
+        let w = RiskWeights::default();
+        let a = asset(Some(Criticality::High), false, &[]);
+        let mut unscored = finding(0.0, "CVE-1", FindingStatus::Open);
+        unscored.cvss3 = None;
+        unscored.severity = FindingSeverity::Low;
+        let by_severity = score(&a, &[&unscored], none, &w);
+        let by_nvd = score(
+            &a,
+            &[&unscored],
+            |_| CveFacts {
+                nvd_cvss: Some(10.0),
+                ..CveFacts::default()
+            },
+            &w,
+        );
+        assert!(by_nvd.threat > by_severity.threat, "{by_nvd:?}");
+        // The scanner's own score wins over NVD's.
+        let scored = finding(2.0, "CVE-1", FindingStatus::Open);
+        let kept = score(
+            &a,
+            &[&scored],
+            |_| CveFacts {
+                nvd_cvss: Some(10.0),
+                ..CveFacts::default()
+            },
+            &w,
+        );
+        assert!((kept.threat - 0.2).abs() < 1e-9, "{kept:?}");
     }
 
     #[test]

@@ -23,8 +23,9 @@ use serde_json::json;
 
 use super::importer::{self, ImportItem};
 use super::reconcile::{self, Observation};
-use super::risk::{self, CveFacts, RiskBreakdown, RiskWeights};
+use super::risk::{RiskBreakdown, RiskWeights};
 use super::sources;
+use super::vulndb::FindingFacts;
 use crate::{App, AppError, AppResult};
 
 fn require(p: &Principal, permission: Permission) -> AppResult<()> {
@@ -147,6 +148,8 @@ impl AssetInput {
 pub struct AssetDetail {
     pub row: AssetRow,
     pub findings: Vec<Finding>,
+    /// What the vulnerability data adds to each finding, in the same order.
+    pub finding_facts: Vec<FindingFacts>,
     pub events: Vec<AssetEvent>,
     pub risk: RiskBreakdown,
 }
@@ -158,14 +161,20 @@ impl App {
         Ok(scope)
     }
 
-    fn weights(&self) -> RiskWeights {
+    pub(super) fn weights(&self) -> RiskWeights {
         RiskWeights::default()
     }
 
-    fn risk_for(&self, asset: &Asset, findings: &[Finding]) -> (AssetRisk, RiskBreakdown) {
+    /// The risk of an asset, its findings weighed with what the
+    /// vulnerability data says about their CVEs (KEV, EPSS).
+    async fn risk_for(
+        &self,
+        asset: &Asset,
+        findings: &[Finding],
+    ) -> AppResult<(AssetRisk, RiskBreakdown)> {
         let refs: Vec<&Finding> = findings.iter().collect();
-        let b = risk::score(asset, &refs, |_: &str| CveFacts::default(), &self.weights());
-        (
+        let b = self.risk_with_facts(asset, &refs).await?;
+        Ok((
             AssetRisk {
                 score: b.score,
                 open_findings: b.open_findings,
@@ -173,7 +182,7 @@ impl App {
                 kev_findings: b.kev_findings,
             },
             b,
-        )
+        ))
     }
 
     // --- imports ----------------------------------------------------------
@@ -400,7 +409,19 @@ impl App {
     /// `NotFound` when missing or not visible.
     pub async fn import_status(&self, p: &Principal, id: ImportId) -> AppResult<Import> {
         require(p, Permission::InventoryRead)?;
-        Ok(self.store.find_import(&p.access(), id).await?)
+        match self.store.find_import(&p.access(), id).await {
+            // Vulnerability data imports belong to no tenant, so only access
+            // to every tenant shows them; whoever may run them (an MSSP
+            // engineer) may also follow them.
+            Err(garrison_store::StoreError::NotFound) if p.can(Permission::VulnDataManage) => {
+                let all = Principal::system("vulndb").access();
+                match self.store.find_import(&all, id).await? {
+                    i if i.tenant_id.is_none() => Ok(i),
+                    _ => Err(AppError::NotFound),
+                }
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Imports the principal can see, newest first.
@@ -451,10 +472,12 @@ impl App {
         require(p, Permission::InventoryRead)?;
         let findings = self.store.findings_of_assets(&scope, &[id]).await?;
         let events = self.store.asset_events(&scope, id).await?;
-        let (_, risk) = self.risk_for(&row.asset, &findings);
+        let (_, risk) = self.risk_for(&row.asset, &findings).await?;
+        let finding_facts = self.finding_facts(&findings).await?;
         Ok(AssetDetail {
             row,
             findings,
+            finding_facts,
             events,
             risk,
         })
@@ -474,7 +497,7 @@ impl App {
                 .findings_of_assets(scope, &[merged.asset.id])
                 .await?
         };
-        let (risk, _) = self.risk_for(&merged.asset, &findings);
+        let (risk, _) = self.risk_for(&merged.asset, &findings).await?;
         let now = self.clock.now();
         let mut events = vec![AssetEvent {
             at: now,
@@ -662,7 +685,7 @@ impl App {
                 .store
                 .findings_of_assets(&scope, &[merged.asset.id])
                 .await?;
-            let (risk, _) = self.risk_for(&merged.asset, &findings);
+            let (risk, _) = self.risk_for(&merged.asset, &findings).await?;
             batch.assets.push(AssetWrite {
                 events: vec![AssetEvent {
                     at: now,
@@ -721,6 +744,36 @@ impl App {
         }
         require(p, Permission::InventoryRead)?;
         Ok(self.store.list_findings(&p.access(), query).await?)
+    }
+
+    /// Display names of the assets behind a page of findings; assets the
+    /// principal cannot see (or that were deleted) are left out.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn asset_names(
+        &self,
+        p: &Principal,
+        findings: &[Finding],
+    ) -> AppResult<std::collections::HashMap<AssetId, String>> {
+        require(p, Permission::InventoryRead)?;
+        let mut names = std::collections::HashMap::new();
+        for f in findings {
+            if names.contains_key(&f.asset_id) {
+                continue;
+            }
+            let Some(scope) = p.scope(f.tenant_id) else {
+                continue;
+            };
+            match self.store.find_asset(&scope, f.asset_id).await {
+                Ok(row) => {
+                    names.insert(f.asset_id, row.asset.display_name());
+                }
+                Err(garrison_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(names)
     }
 
     /// Changes a finding's status; a reason is required, and accepting a
@@ -785,7 +838,7 @@ impl App {
             .store
             .findings_of_assets(&scope, &[finding.asset_id])
             .await?;
-        let (risk, _) = self.risk_for(&row.asset, &findings);
+        let (risk, _) = self.risk_for(&row.asset, &findings).await?;
         if risk != row.risk {
             let batch = InventoryBatch {
                 assets: vec![AssetWrite {

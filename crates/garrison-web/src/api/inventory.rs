@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use garrison_app::AppError;
-use garrison_app::inventory::{AssetDetail, AssetInput, BulkChange, ImportFile};
+use garrison_app::inventory::{AssetDetail, AssetInput, BulkChange, FindingFacts, ImportFile};
 use garrison_core::asset::{
     Asset, Finding, FindingStatus, Import, ImportKind, NetworkRange, Score,
 };
@@ -125,6 +125,31 @@ impl From<AssetRow> for AssetDto {
     }
 }
 
+/// A finding's CVE in the CISA Known Exploited Vulnerabilities catalogue
+/// (of its CVEs, the one due first).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KevDto {
+    /// When CISA listed it.
+    #[schema(format = "date", example = "2022-03-25")]
+    pub added: String,
+    /// When US federal agencies must have acted on it.
+    #[schema(format = "date", example = "2022-04-15")]
+    pub due: String,
+    /// Known to be used in ransomware campaigns.
+    pub ransomware: bool,
+}
+
+/// The FIRST EPSS score of a finding's CVE (the highest of its CVEs).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EpssDto {
+    /// Probability of exploitation in the next 30 days, 0 to 1.
+    #[schema(example = 0.91963)]
+    pub score: f64,
+    /// Rank among all scored CVEs, 0 to 1.
+    #[schema(example = 0.99214)]
+    pub percentile: f64,
+}
+
 /// A finding.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FindingDto {
@@ -144,8 +169,16 @@ pub struct FindingDto {
     pub cves: Vec<String>,
     pub severity: String,
     pub cvss2: Option<ScoreDto>,
+    /// The scanner's CVSS v3, else NVD's for the finding's CVEs.
     pub cvss3: Option<ScoreDto>,
+    /// Where `cvss3` comes from: `scanner` or `nvd`.
+    #[schema(example = "scanner")]
+    pub cvss_source: Option<String>,
     pub cvss4: Option<ScoreDto>,
+    /// Present when one of the finding's CVEs is in CISA KEV.
+    pub kev: Option<KevDto>,
+    /// Present when FIRST EPSS scores one of the finding's CVEs.
+    pub epss: Option<EpssDto>,
     pub description: Option<String>,
     pub solution: Option<String>,
     pub evidence: Option<String>,
@@ -162,8 +195,10 @@ pub struct FindingDto {
     pub fixed_at: Option<String>,
 }
 
-impl From<Finding> for FindingDto {
-    fn from(f: Finding) -> Self {
+impl FindingDto {
+    /// A finding with what the vulnerability data adds to it.
+    #[must_use]
+    pub fn new(f: Finding, facts: FindingFacts) -> Self {
         Self {
             id: f.id.to_string(),
             tenant_id: f.tenant_id.to_string(),
@@ -177,8 +212,18 @@ impl From<Finding> for FindingDto {
             cves: f.cves,
             severity: f.severity.as_str().to_owned(),
             cvss2: score(&f.cvss2),
-            cvss3: score(&f.cvss3),
+            cvss3: score(&facts.cvss3),
+            cvss_source: facts.cvss_source.map(|s| s.as_str().to_owned()),
             cvss4: score(&f.cvss4),
+            kev: facts.kev.map(|k| KevDto {
+                added: k.added,
+                due: k.due,
+                ransomware: k.ransomware,
+            }),
+            epss: facts.epss.map(|e| EpssDto {
+                score: e.score,
+                percentile: e.percentile,
+            }),
             description: f.description,
             solution: f.solution,
             evidence: f.evidence,
@@ -189,6 +234,16 @@ impl From<Finding> for FindingDto {
             last_seen: time(f.last_seen),
             fixed_at: f.fixed_at.map(time),
         }
+    }
+
+    /// Findings with their facts (from `App::finding_facts`, same order).
+    #[must_use]
+    pub fn list(findings: Vec<Finding>, facts: Vec<FindingFacts>) -> Vec<Self> {
+        let mut facts = facts.into_iter();
+        findings
+            .into_iter()
+            .map(|f| Self::new(f, facts.next().unwrap_or_default()))
+            .collect()
     }
 }
 
@@ -228,7 +283,7 @@ impl From<AssetDetail> for AssetDetailDto {
     fn from(d: AssetDetail) -> Self {
         Self {
             asset: d.row.into(),
-            findings: d.findings.into_iter().map(Into::into).collect(),
+            findings: FindingDto::list(d.findings, d.finding_facts),
             history: d.events.into_iter().map(Into::into).collect(),
             risk_breakdown: serde_json::to_value(&d.risk).unwrap_or_default(),
         }
@@ -817,8 +872,9 @@ pub async fn list_findings(
 ) -> ApiResult<Json<FindingPage>> {
     let query = q.query()?;
     let page = s.app().list_findings(&p, &query).await?;
+    let facts = s.app().finding_facts(&page.items).await?;
     Ok(Json(FindingPage {
-        items: page.items.into_iter().map(Into::into).collect(),
+        items: FindingDto::list(page.items, facts),
         total: page.total,
         limit: query.limit,
         offset: query.offset,
@@ -868,7 +924,11 @@ pub async fn set_finding_status(
             until,
         )
         .await?;
-    Ok(Json(f.into()))
+    let facts = s.app().finding_facts(std::slice::from_ref(&f)).await?;
+    Ok(Json(FindingDto::new(
+        f,
+        facts.into_iter().next().unwrap_or_default(),
+    )))
 }
 
 /// Filters for imports.
@@ -910,14 +970,20 @@ pub async fn show_import(
 }
 
 /// Receives an upload into a file, refusing more than `limit` bytes.
+///
+/// `gate` sees the fields sent before the file and may refuse the upload
+/// before a byte of the file is written (the portal checks its CSRF token
+/// there); forms therefore put the file last.
 pub(crate) async fn receive_upload(
     multipart: &mut Multipart,
     dir: &std::path::Path,
     limit: u64,
+    gate: impl AsyncFnOnce(&BTreeMap<String, String>) -> Result<(), AppError>,
 ) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>), AppError> {
     use tokio::io::AsyncWriteExt;
     let mut fields = BTreeMap::new();
     let mut saved: Option<(std::path::PathBuf, String)> = None;
+    let mut gate = Some(gate);
     while let Some(mut field) = multipart
         .next_field()
         .await
@@ -925,6 +991,12 @@ pub(crate) async fn receive_upload(
     {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
+            if saved.is_some() {
+                break;
+            }
+            if let Some(gate) = gate.take() {
+                gate(&fields).await?;
+            }
             let file_name = field.file_name().unwrap_or("upload").to_owned();
             tokio::fs::create_dir_all(dir)
                 .await
@@ -959,8 +1031,24 @@ pub(crate) async fn receive_upload(
                 .await
                 .map_err(|e| AppError::Unavailable(format!("writing the upload: {e}")))?;
             saved = Some((path, file_name));
-        } else {
-            let value = field.text().await.map_err(|e| invalid("upload", e))?;
+        } else if saved.is_none() && fields.len() < 16 {
+            // Small form fields only: read at most 4 KiB of each.
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| invalid("upload", e))? {
+                if value.len() + chunk.len() > 4096 {
+                    return Err(invalid(
+                        "upload",
+                        format!("the form field `{}` is too long", name.escape_default()),
+                    ));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value).map_err(|_| {
+                invalid(
+                    "upload",
+                    format!("the form field `{}` is not UTF-8", name.escape_default()),
+                )
+            })?;
             fields.insert(name, value.chars().take(256).collect());
         }
     }
@@ -1036,6 +1124,7 @@ pub async fn upload_import(
         &mut multipart,
         &s.config().upload_dir,
         s.config().max_upload_bytes,
+        async |_: &BTreeMap<String, String>| Ok(()),
     )
     .await?;
     let req = import_request(tenant, path.clone(), file_name, &fields).inspect_err(|_| {

@@ -6,6 +6,8 @@ pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod home;
+pub mod imports;
+pub mod inventory;
 pub mod login;
 pub mod tenants;
 pub mod tokens;
@@ -107,6 +109,15 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "token-revoked" => "The token was revoked.",
         "password-changed" => "Your password was changed; other sessions were signed out.",
         "tenant-switched" => "Switched tenant.",
+        "asset-created" => "The asset was created.",
+        "asset-updated" => {
+            "The asset was saved; the fields you set are marked as yours and imports will not overwrite them."
+        }
+        "asset-deleted" => "The asset was deleted; its history is kept.",
+        "assets-updated" => "The selected assets were updated.",
+        "finding-updated" => "The finding's status was changed.",
+        "range-created" => "The network range was added.",
+        "range-deleted" => "The network range was removed.",
         _ => return None,
     })
 }
@@ -169,6 +180,9 @@ impl Layout {
             Vec::new()
         };
         let mut nav = vec![("Overview", "/")];
+        nav.push(("Assets", "/assets"));
+        nav.push(("Findings", "/findings"));
+        nav.push(("Imports", "/imports"));
         nav.push(("Tenants", "/tenants"));
         if p.can(Permission::UserRead) {
             nav.push(("Users", "/users"));
@@ -195,7 +209,6 @@ impl Layout {
                 })
                 .collect(),
             planned: vec![
-                "Assets",
                 "Events",
                 "Offenses",
                 "Tickets",

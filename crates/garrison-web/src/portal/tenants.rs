@@ -91,6 +91,9 @@ struct TenantPage {
     staff: Option<Vec<User>>,
     can_assign: bool,
     assignable: Vec<User>,
+    ranges: Vec<garrison_core::asset::NetworkRange>,
+    can_manage_ranges: bool,
+    criticalities: Vec<&'static str>,
 }
 
 async fn tenant_page(
@@ -132,8 +135,15 @@ async fn tenant_page(
     } else {
         Vec::new()
     };
+    let ranges = s.app().list_ranges(p, id).await?;
     let page = TenantPage {
         layout,
+        ranges,
+        can_manage_ranges: p.can(Permission::InventoryManage),
+        criticalities: garrison_core::asset::Criticality::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
         can_edit: p.can(Permission::TenantSettingsManage),
         tenant,
         users,

@@ -1,17 +1,17 @@
-//! `garrison import`: asset lists and scanner reports, with a progress bar
-//! and a summary.
+//! `garrison import`: asset lists, scanner reports and vulnerability data,
+//! with a progress bar and a summary.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use garrison_app::inventory::ImportFile;
+use garrison_app::inventory::{ImportFile, VulnImportSummary};
 use garrison_core::asset::{Import, ImportKind, ImportStatus};
 use garrison_scan::{Format, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::cli::ImportCommand;
+use crate::cli::{ImportCommand, VulndbArgs};
 use crate::commands::admin::operator;
 use crate::config::Config;
 use crate::runtime;
@@ -23,6 +23,7 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
             print!("{}", garrison_scan::assets::csv_template());
             return Ok(true);
         }
+        ImportCommand::Vulndb(a) => return vulndb(config, a).await,
         ImportCommand::Assets(a) => (ImportKind::Assets, a),
         ImportCommand::Scan(a) => (ImportKind::Scan, a),
     };
@@ -56,26 +57,7 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
         .file_name()
         .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
     let progress = Arc::new(Progress::default());
-    let bar = ProgressBar::new(size);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("importing {name}"));
-    let ticker = {
-        let bar = bar.clone();
-        let progress = progress.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tick.tick().await;
-                bar.set_position(progress.bytes());
-            }
-        })
-    };
+    let (bar, ticker) = progress_bar(size, &name, &progress);
     let started = Instant::now();
     let file = ImportFile {
         tenant: tenant.id,
@@ -110,6 +92,137 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
             )
         }
         _ => Ok(true),
+    }
+}
+
+/// A progress bar over `size` bytes, moved by `progress` until the
+/// returned task is aborted.
+fn progress_bar(
+    size: u64,
+    name: &str,
+    progress: &Arc<Progress>,
+) -> (ProgressBar, tokio::task::JoinHandle<()>) {
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("importing {name}"));
+    let ticker = {
+        let bar = bar.clone();
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                bar.set_position(progress.bytes());
+            }
+        })
+    };
+    (bar, ticker)
+}
+
+/// `garrison import vulndb FILE`: as the operator, for all tenants.
+async fn vulndb(config: &Config, args: VulndbArgs) -> Result<bool> {
+    let format = match args.format.as_deref() {
+        None => None,
+        Some(f) => match Format::parse(f) {
+            Some(fmt @ (Format::NvdJson | Format::KevJson | Format::EpssCsv)) => Some(fmt),
+            _ => bail!("unknown vulnerability data format `{f}`; use nvd, kev or epss"),
+        },
+    };
+    if !args.file.is_file() {
+        bail!("{} is not a readable file", args.file.display());
+    }
+    let opened = runtime::open(config).await?;
+    let app = runtime::app(config, &opened);
+    let size = std::fs::metadata(&args.file).map_or(0, |m| m.len());
+    let name = args
+        .file
+        .file_name()
+        .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+    let progress = Arc::new(Progress::default());
+    let (bar, ticker) = progress_bar(size, &name, &progress);
+    let started = Instant::now();
+    let result = app
+        .import_vulndb(&operator(), &args.file, format, progress.clone())
+        .await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let done = result?;
+    let i = &done.import;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "id": i.id, "file": name, "format": i.format, "status": i.status.as_str(),
+                "version": done.version, "records": done.records, "inserted": done.inserted,
+                "updated": done.updated, "removed_from_kev": done.removed_from_kev,
+                "skipped": done.skipped,
+                "skips": done.skips.iter().map(|s| json!({
+                    "line": s.line, "index": s.index, "cve": s.cve, "reason": s.reason,
+                })).collect::<Vec<_>>(),
+                "matches": done.matches, "assets_rescored": done.assets_rescored,
+                "error": i.error,
+            }))?
+        );
+    } else {
+        vulndb_summary(&done, &name, started.elapsed());
+    }
+    match (&i.status, &i.error) {
+        (ImportStatus::Failed, e) | (ImportStatus::Partial, e @ Some(_)) => {
+            bail!(
+                "{}",
+                e.clone()
+                    .unwrap_or_else(|| format!("{name}: the import failed"))
+            )
+        }
+        _ => Ok(true),
+    }
+}
+
+fn vulndb_summary(done: &VulnImportSummary, name: &str, took: Duration) {
+    let i = &done.import;
+    println!(
+        "Imported {name} ({}{}): {} in {:.1} s",
+        i.format,
+        done.version
+            .as_deref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default(),
+        i.status.as_str(),
+        took.as_secs_f64()
+    );
+    println!(
+        "  records {}: CVEs inserted {}, updated {}",
+        done.records, done.inserted, done.updated
+    );
+    if done.removed_from_kev > 0 {
+        println!(
+            "  {} CVE(s) no longer in the catalogue lost their KEV status",
+            done.removed_from_kev
+        );
+    }
+    let m = &done.matches;
+    if i.format == Format::NvdJson.as_str() {
+        println!(
+            "  installed software of {} asset(s) matched: findings new {}, reopened {}, fixed {}, unchanged {}",
+            m.assets_matched, m.new, m.reopened, m.fixed, m.unchanged
+        );
+    }
+    println!("  assets re-scored: {}", done.assets_rescored);
+    if done.skipped > 0 {
+        println!("  skipped {} record(s):", done.skipped);
+        for s in &done.skips {
+            println!("    {name}: {s}");
+        }
+        let shown = done.skips.len() as u64;
+        if done.skipped > shown {
+            println!("    ... and {} more", done.skipped - shown);
+        }
     }
 }
 
