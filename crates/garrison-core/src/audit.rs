@@ -51,6 +51,7 @@ pub enum Action {
     RangeCreated,
     RangeDeleted,
     FindingStatusChanged,
+    RiskWeightsChanged,
 }
 
 impl Action {
@@ -84,6 +85,7 @@ impl Action {
             Self::RangeCreated => "range.created",
             Self::RangeDeleted => "range.deleted",
             Self::FindingStatusChanged => "finding.status_changed",
+            Self::RiskWeightsChanged => "tenant.risk_weights_changed",
         }
     }
 }

@@ -40,7 +40,7 @@ const MAX_SOFTWARE: usize = 100_000;
 
 /// The largest CSV record or JSON element read. Anything larger is skipped
 /// (JSON) or skipped up to its end (CSV) and rejected.
-const MAX_RECORD_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// The longest DNS name.
 const MAX_NAME_BYTES: usize = 253;
@@ -48,7 +48,7 @@ const MAX_NAME_BYTES: usize = 253;
 /// How much of a bad value a rejection quotes.
 const QUOTED_CHARS: usize = 64;
 
-const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+pub(crate) const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The columns of a CSV asset list (and keys of a JSON one), with a
 /// one-line description each, in the order of the downloadable template.
@@ -356,7 +356,7 @@ fn same_name(given: &str, alias: &str) -> bool {
 
 /// Quotes a value for a rejection reason: control characters escaped and
 /// at most a few dozen characters, since the value may be anything.
-fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut shown: String = value.chars().take(QUOTED_CHARS).collect();
     if shown.len() < value.len() {
         shown.push('…');
@@ -1086,7 +1086,7 @@ impl<R: BufRead> CsvAssets<R> {
 }
 
 /// Reads the next record, turning csv's errors into ours.
-fn read_record<R: BufRead>(
+pub(crate) fn read_record<R: BufRead>(
     csv: &mut csv::Reader<CsvFeed<R>>,
     record: &mut csv::ByteRecord,
 ) -> Result<bool, ScanError> {
@@ -1101,7 +1101,7 @@ fn read_record<R: BufRead>(
 
 /// Where the record just read starts, from the feed's own account (csv's
 /// positions point before blank lines and the `\n` of a CRLF).
-fn take_start<R: BufRead>(
+pub(crate) fn take_start<R: BufRead>(
     csv: &mut csv::Reader<CsvFeed<R>>,
     record: &csv::ByteRecord,
 ) -> RecordStart {
@@ -1115,7 +1115,7 @@ fn take_start<R: BufRead>(
     })
 }
 
-fn oversize_reason(to_end: bool) -> String {
+pub(crate) fn oversize_reason(to_end: bool) -> String {
     let mut reason = "the record is longer than 1 MiB and was skipped".to_owned();
     if to_end {
         reason.push_str(
@@ -1125,13 +1125,13 @@ fn oversize_reason(to_end: bool) -> String {
     reason
 }
 
-fn io_error(line: u64, e: &io::Error) -> ScanError {
+pub(crate) fn io_error(line: u64, e: &io::Error) -> ScanError {
     ScanError::new(line, ErrorKind::Io, format!("reading failed: {e}"))
 }
 
 /// `;` when the header line has more semicolons than commas outside
 /// quotes, else `,`.
-fn detect_separator(head: &[u8]) -> u8 {
+pub(crate) fn detect_separator(head: &[u8]) -> u8 {
     let (mut commas, mut semicolons, mut quoted) = (0_usize, 0_usize, false);
     for &b in head {
         match b {
@@ -1146,14 +1146,14 @@ fn detect_separator(head: &[u8]) -> u8 {
 }
 
 /// The input with the bytes read ahead of it (the header line) put back.
-struct Source<R> {
+pub(crate) struct Source<R> {
     head: Vec<u8>,
     at: usize,
     input: Counted<R>,
 }
 
 impl<R: BufRead> Source<R> {
-    const fn new(head: Vec<u8>, input: Counted<R>) -> Self {
+    pub(crate) const fn new(head: Vec<u8>, input: Counted<R>) -> Self {
         Self { head, at: 0, input }
     }
 
@@ -1180,15 +1180,15 @@ impl<R: BufRead> Source<R> {
 
 /// Where a record starts in the stream csv reads.
 #[derive(Debug, Clone, Copy)]
-struct RecordStart {
+pub(crate) struct RecordStart {
     /// Byte offset in what the feed delivered.
     offset: u64,
     /// 1-based line in the file.
-    line: u64,
+    pub(crate) line: u64,
     /// Longer than [`MAX_RECORD_BYTES`]: skipped, csv saw a stub.
-    oversize: bool,
+    pub(crate) oversize: bool,
     /// The record ran to the end of the file inside a quoted value.
-    to_end: bool,
+    pub(crate) to_end: bool,
 }
 
 /// Where the feed is within the CSV grammar; the same states as csv-core's
@@ -1237,7 +1237,7 @@ impl CsvState {
 /// [`MAX_RECORD_BYTES`]. A longer record is cut: csv gets a stub that ends
 /// it, the rest is skipped up to the record's end, and the record is marked
 /// so that it is rejected.
-struct CsvFeed<R> {
+pub(crate) struct CsvFeed<R> {
     source: Source<R>,
     separator: u8,
     state: CsvState,
@@ -1265,7 +1265,7 @@ impl<R> fmt::Debug for CsvFeed<R> {
 }
 
 impl<R: BufRead> CsvFeed<R> {
-    fn new(source: Source<R>, separator: u8, line: u64) -> Self {
+    pub(crate) fn new(source: Source<R>, separator: u8, line: u64) -> Self {
         Self {
             source,
             separator,

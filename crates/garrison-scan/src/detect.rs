@@ -9,6 +9,10 @@ pub enum Format {
     /// Qualys VM scan report (`ASSET_DATA_REPORT`), infrastructure scan
     /// (`SCAN`) or host detection list (`HOST_LIST_VM_DETECTION_OUTPUT`).
     Qualys,
+    /// Scanner findings exported as CSV, one row per finding (Nessus,
+    /// Tenable, OpenVAS, Qualys or a generic list); see
+    /// [`crate::findings_csv`].
+    FindingsCsv,
     AssetsCsv,
     AssetsJson,
     NvdJson,
@@ -24,6 +28,7 @@ impl Format {
             Self::Nessus => "nessus",
             Self::Openvas => "openvas",
             Self::Qualys => "qualys",
+            Self::FindingsCsv => "scan-csv",
             Self::AssetsCsv => "csv",
             Self::AssetsJson => "json",
             Self::NvdJson => "nvd",
@@ -40,6 +45,7 @@ impl Format {
             "nessus" => Self::Nessus,
             "openvas" | "gvm" => Self::Openvas,
             "qualys" => Self::Qualys,
+            "scan-csv" | "findings-csv" => Self::FindingsCsv,
             "csv" => Self::AssetsCsv,
             "json" => Self::AssetsJson,
             "nvd" => Self::NvdJson,
@@ -97,6 +103,12 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     if text.starts_with("#model_version") || first_line.starts_with("cve,epss") {
         return Some(Format::EpssCsv);
     }
+    // A findings CSV names a host and a finding (a plugin id or a title) in
+    // its header, which may follow a preamble; an asset list names hosts
+    // only.
+    if crate::findings_csv::sniff(text.as_bytes()).is_some() {
+        return Some(Format::FindingsCsv);
+    }
     if first_line.contains(',') || first_line.contains(';') {
         return Some(Format::AssetsCsv);
     }
@@ -139,6 +151,75 @@ mod tests {
             ),
             (
                 "hostname,ip,criticality\nweb1,10.0.0.1,high\n",
+                Some(Format::AssetsCsv),
+            ),
+            // Qualys_Sample_Report.csv
+            (
+                "\"IP\",\"Network\",\"DNS\",\"NetBIOS\",\"Tracking Method\",\"OS\",\"IP Status\",\"QID\",\"Title\",\"Vuln Status\",\"Type\",\"Severity\",\"Port\",\"Protocol\",\"FQDN\",\"SSL\",\"First Detected\",\"Last Detected\",\"Times Detected\",\"Date Last Fixed\",\"CVE ID\",\"Vendor Reference\",\"Bugtraq ID\",\"CVSS3\",\"CVSS3 Base\",\"CVSS3 Temporal\",\"Threat\",\"Impact\",\"Solution\",\"Exploitability\",\"Associated Malware\",\"PCI Vuln\",\"Ticket State\",\"Instance\",\"OS CPE\",\"Category\",\"Associated Tags\"\n",
+                Some(Format::FindingsCsv),
+            ),
+            // generic_csv_with_epss.csv
+            (
+                "Date,Title,CweId,epss_score,epss_percentile, Url,Severity,Description,Mitigation,Impact,References,Active,Verified,FalsePositive,Duplicate\n",
+                Some(Format::FindingsCsv),
+            ),
+            // generic_report1.csv
+            (
+                "Date,Title,CweId,Url,Severity,Description,Mitigation,Impact,References,Active,Verified,FalsePositive,Duplicate\n",
+                Some(Format::FindingsCsv),
+            ),
+            // nessus-template.csv
+            (
+                "Plugin ID,CVE,CVSS v2.0 Base Score,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output,STIG Severity,CVSS v4.0 Base Score,CVSS v4.0 Base+Threat Score,CVSS v3.0 Base Score,CVSS v2.0 Temporal Score,CVSS v3.0 Temporal Score,VPR Score,EPSS Score,Risk Factor,BID,XREF,MSKB,Plugin Publication Date,Plugin Modification Date,Metasploit,Core Impact,CANVAS\n",
+                Some(Format::FindingsCsv),
+            ),
+            // nessus_many_vuln.csv
+            (
+                "Plugin,Plugin Name,Family,Severity,IP Address,Protocol,Port,Exploit?,Repository,MAC Address,DNS Name,NetBIOS Name,Plugin Text,First Discovered,Last Observed,Exploit Frameworks,Synopsis,Description,Solution,See Also,Risk Factor,STIG Severity,Vulnerability Priority Rating,CVSS V2 Base Score,CVSS V3 Base Score,CVSS V2 Temporal Score,CVSS V3 Temporal Score,CVSS V2 Vector,CVSS V3 Vector,CPE,CVE,BID,Cross References,Vuln Publication Date,Patch Publication Date,Plugin Publication Date,Plugin Modification Date,Exploit Ease,Check Type,Version\n",
+                Some(Format::FindingsCsv),
+            ),
+            // nessus_many_vuln2-default.csv
+            (
+                "Plugin ID,CVE,CVSS,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output\n",
+                Some(Format::FindingsCsv),
+            ),
+            // openvas_many_vuln.csv
+            (
+                "IP,Hostname,Port,Port Protocol,CVSS,Severity,Solution Type,NVT Name,Summary,Specific Result,NVT OID,CVEs,Task ID,Task Name,Timestamp,Result ID,Impact,Solution,Affected Software/OS,Vulnerability Insight,Vulnerability Detection Method,Product Detection Result,BIDs,CERTs,Other References\n",
+                Some(Format::FindingsCsv),
+            ),
+            // openvas_one_vuln.csv
+            (
+                "IP,Hostname,Port,Port Protocol,CVSS,Severity,Solution Type,NVT Name,Summary,Specific Result,NVT OID,CVEs,Task ID,Task Name,Timestamp,Result ID,Impact,Solution,Affected Software/OS,Vulnerability Insight,Vulnerability Detection Method,Product Detection Result,BIDs,CERTs,Other References\n",
+                Some(Format::FindingsCsv),
+            ),
+            // openvas_report_using_CVE.csv
+            (
+                "IP,Hostname,Port,Port Protocol,CVSS,Severity,QoD,Solution Type,NVT Name,Summary,Specific Result,NVT OID,CVEs,Task ID,Task Name,Timestamp,Result ID,Impact,Solution,Affected Software/OS,Vulnerability Insight,Vulnerability Detection Method,Product Detection Result,BIDs,CERTs,Other References\n",
+                Some(Format::FindingsCsv),
+            ),
+            // qualys_vmdr_many_vulns_qid.csv
+            (
+                "\"Asset Vuln Datalist Report\",\"04 Feb 2026 10:00AM GMT-0500\",\"1\"\n\"TestCompany\",\"123 Test Street\",\"Test City\",\"None\",\"12345\",\"USA\"\n\"Test User\",\"testuser\",\"IDM - Scanner VMDR\"\n\"QID\",\"Title\",\"Severity\",\"KB Severity\",\"Type Detected\",\"Last Detected\",\"First Detected\",\"Protocol\",\"Port\",\"Status\",\"Asset Id\",\"Asset Name\",\"Asset IPV4\",\"Asset IPV6\",\"Solution\",\"Asset Tags\",\"Disabled\",\"Ignored\",\"QDS\",\"QDS Severity\",\"Detection AGE\",\"Published Date\",\"Patch Released\",\"Category\",\"RTI\",\"Operating System\",\"Last Fixed\",\"Last Reopened\",\"Times Detected\",\"Threat\",\"Vuln Patchable\",\"Asset Critical Score\",\"TruRisk Score\",\"Vulnerability Tags\",\"Results\",\"Deep Scan Result\",\"Detection Source\",\"MITRE ATT&CK TACTIC ID\",\"MITRE ATT&CK TACTIC NAME\",\"MITRE ATT&CK TECHNIQUE ID\",\"MITRE ATT&CK TECHNIQUE NAME\"\n",
+                Some(Format::FindingsCsv),
+            ),
+            // qualys_vmdr_one_vuln_cve.csv
+            (
+                "\"Asset Vuln Datalist Report\",\"04 Feb 2026 10:00AM GMT-0500\",\"1\"\n\"TestCompany\",\"123 Test Street\",\"Test City\",\"None\",\"12345\",\"USA\"\n\"Test User\",\"testuser\",\"IDM - Scanner VMDR\"\n\"CVE\",\"CVE-Description\",\"CVSSv2 Base (nvd)\",\"CVSSv3.1 Base (nvd)\",\"QID\",\"Title\",\"Severity\",\"KB Severity\",\"Type Detected\",\"Last Detected\",\"First Detected\",\"Protocol\",\"Port\",\"Status\",\"Asset Id\",\"Asset Name\",\"Asset IPV4\",\"Asset IPV6\",\"Solution\",\"Asset Tags\",\"Disabled\",\"Ignored\",\"QVS Score\",\"Detection AGE\",\"Published Date\",\"Patch Released\",\"Category\",\"CVSS Rating Labels\",\"RTI\",\"Operating System\",\"Last Fixed\",\"Last Reopened\",\"Times Detected\",\"Threat\",\"Vuln Patchable\",\"Asset Critical Score\",\"TruRisk Score\",\"Vulnerability Tags\",\"Results\",\"Deep Scan Result\",\"Detection Source\"\n",
+                Some(Format::FindingsCsv),
+            ),
+            // tenable_many_vuln.csv
+            (
+                "Plugin ID,CVE,CVSS,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output,,Vulnerability State,IP Address,FQDN,NetBios,OS,,Plugin Family,CVSS Base Score,CVSS Temporal Score,CVSS Temporal Vector,CVSS Vector,CVSS3 Base Score,CVSS3 Temporal Score,CVSS3 Temporal Vector,CVSS3 Vector,System Type,Host Start,Host End,Vulnerability Priority Rating (VPR),First Found,Last Found,Host Scan Schedule ID,Host Scan ID,Indexed At,Last Authenticated Results Date,Last Unauthenticated Results Date,Tracked,Risk Factor,Severity,Original Severity,Modification,Plugin Family ID,Plugin Type,Plugin Version,Service,Plugin Modification Date,Plugin Publication Date,Checks for Malware,Exploit Available,Exploited by Malware,Exploited by Nessus,CANVAS,D2 Elliot,Metasploit,Core Exploits,ExploitHub,Default Account,Patch Available,In The News,Unsupported By Vendor,Last Fixed\n",
+                Some(Format::FindingsCsv),
+            ),
+            // scans/csv/assets-vm-dpkg-inventory.csv: hosts, but no findings.
+            (
+                "hostname,ip,os,os_version,package,version,architecture\nvm,127.0.0.1,Debian GNU/Linux,12.11,adduser,3.134,all\n",
+                Some(Format::AssetsCsv),
+            ),
+            (
+                "name,ip,owner\nweb1,10.0.0.1,ops\n",
                 Some(Format::AssetsCsv),
             ),
             ("<html>", None),

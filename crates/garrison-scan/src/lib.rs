@@ -1,6 +1,7 @@
 //! Reading what customers send about their assets: scanner reports (Nmap,
-//! Nessus, OpenVAS/GVM, Qualys), asset lists (CSV, JSON) and offline
-//! vulnerability data (NVD, CISA KEV, FIRST EPSS), plus CPE 2.3 matching.
+//! Nessus, OpenVAS/GVM, Qualys, and scanner findings exported as CSV),
+//! asset lists (CSV, JSON) and offline vulnerability data (NVD, CISA KEV,
+//! FIRST EPSS), plus CPE 2.3 matching.
 //!
 //! Every reader streams: it yields one host (or one record) at a time from
 //! a `BufRead`, with constant memory whatever the file size, and limits on
@@ -15,6 +16,7 @@ pub mod assets;
 pub mod cpe;
 pub mod detect;
 pub mod error;
+pub mod findings_csv;
 pub mod input;
 pub mod model;
 pub mod nessus;

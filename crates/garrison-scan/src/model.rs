@@ -15,6 +15,9 @@ pub enum Scanner {
     Nessus,
     Openvas,
     Qualys,
+    /// A findings CSV of no scanner Garrison knows (a DefectDojo "generic
+    /// findings" export, say).
+    Csv,
     /// A CSV or JSON asset list (a CMDB export, say).
     AssetList,
 }
@@ -27,6 +30,7 @@ impl Scanner {
             Self::Nessus => "nessus",
             Self::Openvas => "openvas",
             Self::Qualys => "qualys",
+            Self::Csv => "csv",
             Self::AssetList => "asset-list",
         }
     }

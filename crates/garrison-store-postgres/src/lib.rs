@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "inventory",
         sql: include_str!("../migrations/0003_inventory.sql"),
     },
+    Migration {
+        version: 4,
+        name: "risk weights",
+        sql: include_str!("../migrations/0004_risk_weights.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

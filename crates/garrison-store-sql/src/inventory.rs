@@ -9,7 +9,7 @@ use garrison_core::asset::{
     ImportCounts, ImportRejection, NetworkRange, Score, Source,
 };
 use garrison_core::audit::AuditEntry;
-use garrison_core::{AssetId, FindingId, ImportId, RangeId, TenantAccess, TenantScope};
+use garrison_core::{AssetId, FindingId, ImportId, RangeId, TenantAccess, TenantScope, Timestamp};
 use garrison_store::{
     AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, FindingQuery,
     FindingStatusChange, ImportProgress, InventoryBatch, Page, StoreError, StoreResult,
@@ -649,6 +649,44 @@ impl AssetStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn risk_weights(&self, scope: &TenantScope) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT weights FROM tenant_risk_weights WHERE tenant_id = $1")
+            .bind(scope.tenant_id().to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.map(|r| text(&r, "weights")).transpose()
+    }
+
+    async fn set_risk_weights(
+        &self,
+        scope: &TenantScope,
+        weights: Option<&str>,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        match weights {
+            Some(w) => sqlx::query(
+                "INSERT INTO tenant_risk_weights (tenant_id, weights, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant_id) DO UPDATE SET weights = excluded.weights, updated_at = excluded.updated_at",
+            )
+            .bind(scope.tenant_id().to_string())
+            .bind(w.to_owned())
+            .bind(at.as_millis())
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?,
+            None => sqlx::query("DELETE FROM tenant_risk_weights WHERE tenant_id = $1")
+                .bind(scope.tenant_id().to_string())
+                .execute(tx.conn())
+                .await
+                .map_err(db_err)?,
+        };
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await
     }
 
     async fn list_ranges(&self, scope: &TenantScope) -> StoreResult<Vec<NetworkRange>> {

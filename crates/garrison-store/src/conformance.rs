@@ -1667,6 +1667,33 @@ pub async fn inventory_imports_and_ranges(f: &Fixture) {
             .expect("ranges")
             .is_empty()
     );
+
+    // Risk weights: per tenant, replaced, and cleared back to the defaults.
+    assert_eq!(store.risk_weights(&scope(a)).await.expect("weights"), None);
+    for w in ["{\"kev\":3.0}", "{\"kev\":4.0}"] {
+        store
+            .set_risk_weights(&scope(a), Some(w), t(9), &audit(Action::TenantUpdated))
+            .await
+            .expect("set");
+        assert_eq!(
+            store
+                .risk_weights(&scope(a))
+                .await
+                .expect("weights")
+                .as_deref(),
+            Some(w)
+        );
+    }
+    assert_eq!(
+        store.risk_weights(&scope(b)).await.expect("weights"),
+        None,
+        "another tenant's weights are its own"
+    );
+    store
+        .set_risk_weights(&scope(a), None, t(10), &audit(Action::TenantUpdated))
+        .await
+        .expect("clear");
+    assert_eq!(store.risk_weights(&scope(a)).await.expect("weights"), None);
 }
 
 fn nvd(id: &str, cvss3: f32, products: &[&str]) -> crate::NvdVuln {

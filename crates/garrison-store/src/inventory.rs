@@ -244,6 +244,18 @@ pub trait AssetStore: Send + Sync {
         audit: &AuditEntry,
     ) -> StoreResult<Finding>;
 
+    /// The tenant's own risk weights (JSON), `None` for the defaults.
+    async fn risk_weights(&self, scope: &TenantScope) -> StoreResult<Option<String>>;
+    /// Sets the tenant's risk weights, or with `None` returns it to the
+    /// defaults.
+    async fn set_risk_weights(
+        &self,
+        scope: &TenantScope,
+        weights: Option<&str>,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+
     async fn create_import(&self, import: &Import, audit: Option<&AuditEntry>) -> StoreResult<()>;
     async fn update_import(&self, id: ImportId, progress: &ImportProgress) -> StoreResult<()>;
     /// An import visible in `access` (vulnerability data imports, which

@@ -284,6 +284,16 @@ fn build() -> Builder {
         "/api/v1/tenants/{tenant_id}/imports",
         inv::upload_import,
     )
+    .get(
+        Api,
+        "/api/v1/tenants/{tenant_id}/risk-weights",
+        inv::risk_weights,
+    )
+    .put(
+        Api,
+        "/api/v1/tenants/{tenant_id}/risk-weights",
+        inv::set_risk_weights,
+    )
     .get(Api, "/api/v1/tenants/{tenant_id}/ranges", inv::list_ranges)
     .post(Api, "/api/v1/tenants/{tenant_id}/ranges", inv::create_range)
     .delete(
@@ -364,6 +374,11 @@ fn build() -> Builder {
         Portal,
         "/tenants/{tenant_id}/findings/{finding_id}/status",
         p_inv::set_status,
+    )
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/risk-weights",
+        p_tenants::set_risk_weights,
     )
     .post(Portal, "/tenants/{tenant_id}/ranges", p_inv::create_range)
     .post(

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use garrison_core::Role;
 use garrison_testkit::{SignedIn, TestApp, wait_for};
+use serde_json::json;
 
 const BOUNDARY: &str = "inventory-portal-boundary";
 
@@ -374,4 +375,115 @@ fn html_unescape(s: &str) -> String {
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
         .replace("&#38;", "&")
+}
+
+#[tokio::test]
+async fn a_tenants_risk_weights_rescore_its_assets_and_are_checked() {
+    let t = TestApp::new().await;
+    let acme = t.tenant("acme").await;
+    let admin = t.signed_in("root@mssp.test", Role::MsspAdmin, None).await;
+    let tenant = acme.id.to_string();
+    upload(
+        &admin,
+        &tenant,
+        "assets",
+        "list.csv",
+        "hostname,ip,criticality\ndb01,10.1.1.1,critical\nkiosk,10.1.1.2,low\n",
+    )
+    .await;
+    let api = t.client().with_bearer(&t.token_for("root@mssp.test").await);
+    let score_of = |name: &'static str| {
+        let api = api.clone();
+        let tenant = tenant.clone();
+        async move {
+            let page = api
+                .get(&format!("/api/v1/assets?tenant={tenant}&q={name}"))
+                .await
+                .json();
+            page["items"][0]["risk_score"].as_f64().expect("score")
+        }
+    };
+    let (db, kiosk) = (score_of("db01").await, score_of("kiosk").await);
+    assert!(db > kiosk, "critical above low with the defaults");
+
+    let path = format!("/api/v1/tenants/{tenant}/risk-weights");
+    let w = api.get(&path).await.json();
+    assert_eq!(w["defaults"], true);
+    assert_eq!(w["kev"], 2.0);
+
+    // Bad weights are refused with the field named; nothing changes.
+    for (body, field) in [
+        (json!({"kev": -1}), "kev"),
+        (json!({"saturation": 0}), "saturation"),
+        (json!({"baseline": 1.5}), "baseline"),
+    ] {
+        let r = api.api(Method::PUT, &path, Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(r.json()["error"]["field"], field, "{}", r.body);
+    }
+    let r = api.api(Method::PUT, &path, Some(json!({"kve": 3}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("kve"),
+        "the unknown key is named: {}",
+        r.body
+    );
+    assert_eq!(api.get(&path).await.json()["defaults"], true);
+
+    // Turning the criticality weights around rescores every asset.
+    let r = api
+        .api(
+            Method::PUT,
+            &path,
+            Some(json!({"criticality": [4.0, 3.0, 2.0, 1.0]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["defaults"], false);
+    assert_eq!(r.json()["kev"], 2.0, "left-out keys keep their defaults");
+    let (db, kiosk) = (score_of("db01").await, score_of("kiosk").await);
+    assert!(kiosk > db, "the tenant's weights are used: {kiosk} vs {db}");
+    let audit = api
+        .get(&format!("/api/v1/audit?tenant={tenant}"))
+        .await
+        .body;
+    assert!(audit.contains("tenant.risk_weights_changed"));
+
+    // The tenant page shows them; its reset button restores the defaults.
+    let page = admin.client.get(&format!("/tenants/{tenant}")).await;
+    assert!(page.body.contains("This tenant has its own weights."));
+    assert!(page.body.contains("id=\"w-criticality_low\" name=\"criticality_low\" type=\"number\" step=\"any\" min=\"0\" max=\"100\" required value=\"4\""), "{}", page.body);
+    let r = admin
+        .client
+        .post_form(
+            &format!("/tenants/{tenant}/risk-weights"),
+            &[("csrf", &admin.csrf), ("reset", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(api.get(&path).await.json()["defaults"], true);
+    let (db, kiosk) = (score_of("db01").await, score_of("kiosk").await);
+    assert!(db > kiosk);
+
+    // A typo in the form is shown on the page.
+    let r = admin
+        .client
+        .post_form(
+            &format!("/tenants/{tenant}/risk-weights"),
+            &[("csrf", &admin.csrf), ("kev", "lots")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("is not a number"), "{}", r.body);
+
+    // A responder of the tenant reads them but cannot change them.
+    let responder = t
+        .signed_in("resp@acme.test", Role::CustomerResponder, Some(acme.id))
+        .await;
+    let page = responder.client.get(&format!("/tenants/{tenant}")).await;
+    assert!(page.body.contains("Risk weights"));
+    assert!(
+        !page.body.contains("/risk-weights\""),
+        "no weights form for a responder"
+    );
 }

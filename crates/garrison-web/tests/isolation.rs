@@ -580,6 +580,16 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
     );
     add(
         M::GET,
+        "/api/v1/tenants/{tenant_id}/risk-weights",
+        case(true, all(200)),
+    );
+    add(
+        M::PUT,
+        "/api/v1/tenants/{tenant_id}/risk-weights",
+        case(true, only(ADMINS, 200, 403)).body(|_, _| Body::Json(json!({"kev": 3.0}))),
+    );
+    add(
+        M::GET,
         "/api/v1/tenants/{tenant_id}/ranges",
         case(true, all(200)),
     );
@@ -788,6 +798,11 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         M::POST,
         "/tenants/{tenant_id}/ranges/{range_id}/delete",
         case(true, only(MANAGERS, 303, 403)).fresh(Fresh::Range),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/risk-weights",
+        case(true, only(ADMINS, 303, 403)).body(|_, _| form(&[("reset", "1")])),
     );
     add(M::GET, "/imports", case(false, all(200)));
     add(M::GET, "/imports/{import_id}", case(true, all(200)));
@@ -1110,5 +1125,10 @@ async fn every_route_keeps_tenants_apart() {
             .expect("ranges")
             .len(),
         1
+    );
+    assert_eq!(
+        fx.t.app.risk_weights(&op, fx.b.id).await.expect("weights"),
+        garrison_app::inventory::risk::RiskWeights::default(),
+        "tenant B's risk weights are untouched"
     );
 }

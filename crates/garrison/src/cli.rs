@@ -96,7 +96,8 @@ pub enum ImportCommand {
     /// CSV columns).
     Assets(ImportArgs),
     /// A scanner report: Nmap XML, Nessus (.nessus v2), OpenVAS/GVM XML,
-    /// Qualys XML.
+    /// Qualys XML, or findings exported as CSV (Nessus, Tenable, OpenVAS,
+    /// Qualys, generic).
     Scan(ImportArgs),
     /// Vulnerability data all tenants share: an NVD CVE JSON 2.0 file, the
     /// CISA KEV catalogue (JSON) or FIRST EPSS scores (CSV, decompressed).
@@ -127,7 +128,8 @@ pub struct ImportArgs {
     #[arg(long)]
     pub tenant: String,
     /// The file's format [default: detected]: csv, json, nmap, nessus,
-    /// openvas, qualys.
+    /// openvas, qualys, scan-csv (scanner findings as CSV: Nessus, Tenable,
+    /// OpenVAS, Qualys or a generic list).
     #[arg(long)]
     pub format: Option<String>,
     /// The network zone of the hosts, where the tenant's ranges do not say

@@ -154,6 +154,7 @@ impl<'a> Importer<'a> {
         zone_override: Option<String>,
     ) -> AppResult<Self> {
         let ranges = app.store.list_ranges(&scope).await?;
+        let weights = app.weights_of(&scope).await?;
         Ok(Self {
             app,
             scope,
@@ -161,7 +162,7 @@ impl<'a> Importer<'a> {
             actor,
             zone_override,
             zones: Zones::new(&ranges),
-            weights: RiskWeights::default(),
+            weights,
             pending: HashMap::new(),
             keys: HashMap::new(),
             pending_findings: 0,
@@ -244,24 +245,28 @@ impl<'a> Importer<'a> {
             .or_else(|| self.zone_override.clone())
             .unwrap_or(range_zone);
 
-        // A host already in this batch?
+        // A host already in this batch? Its pending copies are tried first;
+        // when none of them is this host (a shared name with a different
+        // FQDN, say), the stored assets are.
         let wanted = Self::key_strings(&h.obs, &zone);
-        let pending_id = wanted.iter().find_map(|k| self.keys.get(k)).copied();
-        let mut candidates: Vec<Asset> = match pending_id {
-            Some(id) => self
-                .pending
-                .get(&id)
-                .map(|p| vec![p.asset.clone()])
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        if pending_id.is_none() {
+        let mut pending_ids: Vec<AssetId> = Vec::new();
+        for id in wanted.iter().filter_map(|k| self.keys.get(k)) {
+            if !pending_ids.contains(id) {
+                pending_ids.push(*id);
+            }
+        }
+        let in_batch: Vec<Asset> = pending_ids
+            .iter()
+            .filter_map(|id| self.pending.get(id).map(|p| p.asset.clone()))
+            .collect();
+        let mut matched = reconcile::pick(in_batch, &h.obs, &zone);
+        if matched.asset.is_none() {
             let keys = AssetKeys {
                 macs: h.obs.macs.clone(),
                 names: h.obs.names(),
                 ips: h.obs.ips.iter().map(|ip| (*ip, zone.clone())).collect(),
             };
-            candidates = self
+            let mut candidates = self
                 .app
                 .store
                 .find_asset_candidates(&self.scope, &keys)
@@ -272,8 +277,8 @@ impl<'a> Importer<'a> {
                     *c = p.asset.clone();
                 }
             }
+            matched = reconcile::pick(candidates, &h.obs, &zone);
         }
-        let matched = reconcile::pick(candidates, &h.obs, &zone);
         let seen_at = h.seen_at.unwrap_or(now);
         let merged = reconcile::merge(
             matched.asset,

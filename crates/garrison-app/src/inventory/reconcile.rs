@@ -84,11 +84,18 @@ pub struct Matched {
 pub fn pick(candidates: Vec<Asset>, obs: &Observation, zone: &str) -> Matched {
     let names = obs.names();
     let by_mac = |a: &Asset| a.macs.iter().any(|m| obs.macs.contains(m));
+    // A shared short name is not enough when the FQDNs say otherwise:
+    // cloud images and default installs reuse host names.
+    let fqdn_differs = |a: &Asset| match (&a.fqdn, &obs.fqdn) {
+        (Some(x), Some(y)) => !x.trim().eq_ignore_ascii_case(y.trim()),
+        _ => false,
+    };
     let by_name = |a: &Asset| {
-        a.fqdn
-            .iter()
-            .chain(a.hostname.iter())
-            .any(|n| names.contains(&n.to_lowercase()))
+        !fqdn_differs(a)
+            && a.fqdn
+                .iter()
+                .chain(a.hostname.iter())
+                .any(|n| names.contains(&n.to_lowercase()))
     };
     let by_ip = |a: &Asset| a.zone == zone && a.ips.iter().any(|ip| obs.ips.contains(ip));
     let chosen = candidates
@@ -405,6 +412,41 @@ mod tests {
             os: Some("Linux".to_owned()),
             ..Observation::default()
         }
+    }
+
+    #[test]
+    fn a_shared_short_name_with_different_fqdns_is_two_hosts() {
+        let t = TenantId::new();
+        let seen = |ip: &str, fqdn: &str| Observation {
+            ips: vec![ip.parse().expect("ip")],
+            hostname: Some("EC2AMAZ-N4OQ6HS".to_owned()),
+            fqdn: Some(fqdn.to_owned()),
+            ..Observation::default()
+        };
+        let first = merge(
+            None,
+            &seen("10.98.57.151", "ip-10-98-57-151.internal"),
+            &scan("qualys"),
+            t,
+            "default",
+            None,
+            now(),
+            now(),
+        )
+        .asset;
+        let other = seen("10.98.49.209", "ip-10-98-49-209.internal");
+        assert!(
+            pick(vec![first.clone()], &other, "default").asset.is_none(),
+            "different FQDNs: not the same host"
+        );
+        // The same FQDN (any case), or no FQDN to contradict, still matches.
+        let same = seen("10.98.1.1", "IP-10-98-57-151.internal");
+        assert!(pick(vec![first.clone()], &same, "default").asset.is_some());
+        let short = Observation {
+            fqdn: None,
+            ..other
+        };
+        assert!(pick(vec![first], &short, "default").asset.is_some());
     }
 
     #[test]

@@ -6,9 +6,10 @@
 use garrison_core::asset::{Asset, Criticality, Finding, FindingSeverity, Sensitivity};
 use serde::{Deserialize, Serialize};
 
-/// Tenant-tunable weights.
+/// Tenant-tunable weights. Keys left out of a JSON object keep their
+/// defaults; unknown keys are refused, so a typo is not silently ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RiskWeights {
     pub criticality: [f64; 4],
     pub criticality_unknown: f64,
@@ -43,6 +44,60 @@ impl Default for RiskWeights {
             saturation: 3.0,
             baseline: 0.1,
         }
+    }
+}
+
+impl RiskWeights {
+    /// Checks that every weight is a sensible number: finite, between 0 and
+    /// 100, a saturation above 0, a baseline share of at most 1 and a
+    /// regulation cap of at least 1.
+    ///
+    /// # Errors
+    /// `Invalid` naming the first bad weight.
+    pub fn validate(&self) -> Result<(), garrison_core::validate::Invalid> {
+        use garrison_core::validate::Invalid;
+        let mut all: Vec<(&'static str, f64)> = vec![
+            ("criticality_unknown", self.criticality_unknown),
+            ("sensitivity_unknown", self.sensitivity_unknown),
+            ("per_regulation", self.per_regulation),
+            ("regulation_cap", self.regulation_cap),
+            ("exposed", self.exposed),
+            ("kev", self.kev),
+            ("epss_factor", self.epss_factor),
+            ("saturation", self.saturation),
+            ("baseline", self.baseline),
+        ];
+        all.extend(self.criticality.iter().map(|v| ("criticality", *v)));
+        all.extend(self.sensitivity.iter().map(|v| ("sensitivity", *v)));
+        for (name, v) in all {
+            if !v.is_finite() || !(0.0..=100.0).contains(&v) {
+                return Err(Invalid::new(
+                    name,
+                    format!("{v} is not a number from 0 to 100"),
+                ));
+            }
+        }
+        if self.saturation <= 0.0 {
+            return Err(Invalid::new("saturation", "must be above 0"));
+        }
+        if self.baseline > 1.0 {
+            return Err(Invalid::new("baseline", "is a share: at most 1"));
+        }
+        if self.regulation_cap < 1.0 {
+            return Err(Invalid::new("regulation_cap", "must be at least 1"));
+        }
+        if self
+            .criticality
+            .iter()
+            .chain(&self.sensitivity)
+            .all(|v| *v == 0.0)
+        {
+            return Err(Invalid::new(
+                "criticality",
+                "not every value weight may be 0",
+            ));
+        }
+        Ok(())
     }
 }
 

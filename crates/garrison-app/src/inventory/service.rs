@@ -161,19 +161,30 @@ impl App {
         Ok(scope)
     }
 
-    pub(super) fn weights(&self) -> RiskWeights {
-        RiskWeights::default()
+    /// The tenant's risk weights: its own, or the defaults. Weights that
+    /// no longer parse (written by a newer version, say) fall back to the
+    /// defaults with a warning rather than blocking the inventory.
+    pub(crate) async fn weights_of(&self, scope: &TenantScope) -> AppResult<RiskWeights> {
+        Ok(match self.store.risk_weights(scope).await? {
+            None => RiskWeights::default(),
+            Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+                tracing::warn!(tenant = %scope.tenant_id(), error = %e, "stored risk weights do not parse; using the defaults");
+                RiskWeights::default()
+            }),
+        })
     }
 
     /// The risk of an asset, its findings weighed with what the
     /// vulnerability data says about their CVEs (KEV, EPSS).
     async fn risk_for(
         &self,
+        scope: &TenantScope,
         asset: &Asset,
         findings: &[Finding],
     ) -> AppResult<(AssetRisk, RiskBreakdown)> {
         let refs: Vec<&Finding> = findings.iter().collect();
-        let b = self.risk_with_facts(asset, &refs).await?;
+        let weights = self.weights_of(scope).await?;
+        let b = self.risk_with_facts(asset, &refs, &weights).await?;
         Ok((
             AssetRisk {
                 score: b.score,
@@ -203,7 +214,11 @@ impl App {
             (ImportKind::Assets, false)
                 if matches!(
                     format,
-                    Format::Nmap | Format::Nessus | Format::Openvas | Format::Qualys
+                    Format::Nmap
+                        | Format::Nessus
+                        | Format::Openvas
+                        | Format::Qualys
+                        | Format::FindingsCsv
                 ) =>
             {
                 return Err(AppError::invalid(
@@ -472,7 +487,7 @@ impl App {
         require(p, Permission::InventoryRead)?;
         let findings = self.store.findings_of_assets(&scope, &[id]).await?;
         let events = self.store.asset_events(&scope, id).await?;
-        let (_, risk) = self.risk_for(&row.asset, &findings).await?;
+        let (_, risk) = self.risk_for(&scope, &row.asset, &findings).await?;
         let finding_facts = self.finding_facts(&findings).await?;
         Ok(AssetDetail {
             row,
@@ -497,7 +512,7 @@ impl App {
                 .findings_of_assets(scope, &[merged.asset.id])
                 .await?
         };
-        let (risk, _) = self.risk_for(&merged.asset, &findings).await?;
+        let (risk, _) = self.risk_for(scope, &merged.asset, &findings).await?;
         let now = self.clock.now();
         let mut events = vec![AssetEvent {
             at: now,
@@ -685,7 +700,7 @@ impl App {
                 .store
                 .findings_of_assets(&scope, &[merged.asset.id])
                 .await?;
-            let (risk, _) = self.risk_for(&merged.asset, &findings).await?;
+            let (risk, _) = self.risk_for(&scope, &merged.asset, &findings).await?;
             batch.assets.push(AssetWrite {
                 events: vec![AssetEvent {
                     at: now,
@@ -838,7 +853,7 @@ impl App {
             .store
             .findings_of_assets(&scope, &[finding.asset_id])
             .await?;
-        let (risk, _) = self.risk_for(&row.asset, &findings).await?;
+        let (risk, _) = self.risk_for(&scope, &row.asset, &findings).await?;
         if risk != row.risk {
             let batch = InventoryBatch {
                 assets: vec![AssetWrite {
@@ -866,6 +881,53 @@ impl App {
         let scope = self.tenant_scope(p, tenant).await?;
         require(p, Permission::InventoryRead)?;
         Ok(self.store.list_ranges(&scope).await?)
+    }
+
+    // --- risk weights -------------------------------------------------------
+
+    /// The weights the tenant's risk scores use.
+    ///
+    /// # Errors
+    /// `NotFound` when the tenant is not visible.
+    pub async fn risk_weights(&self, p: &Principal, tenant: TenantId) -> AppResult<RiskWeights> {
+        let scope = self.tenant_scope(p, tenant).await?;
+        require(p, Permission::InventoryRead)?;
+        self.weights_of(&scope).await
+    }
+
+    /// Sets the tenant's risk weights (`None`: back to the defaults) and
+    /// rescores every asset of the tenant.
+    ///
+    /// # Errors
+    /// `NotFound` when the tenant is not visible; `Forbidden` without the
+    /// right to change the tenant's settings; `Invalid` for a bad weight.
+    pub async fn set_risk_weights(
+        &self,
+        p: &Principal,
+        tenant: TenantId,
+        weights: Option<RiskWeights>,
+    ) -> AppResult<RiskWeights> {
+        let scope = self.tenant_scope(p, tenant).await?;
+        require(p, Permission::TenantSettingsManage)?;
+        if let Some(w) = &weights {
+            w.validate()?;
+        }
+        let json = weights
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| AppError::Internal(format!("weights: {e}")))?;
+        let now = self.clock.now();
+        let entry = AuditEntry::by(p, now, Action::RiskWeightsChanged)
+            .tenant(Some(tenant))
+            .target(format!("tenant:{tenant}"))
+            .details(&json!({ "weights": weights, "defaults": weights.is_none() }));
+        self.store
+            .set_risk_weights(&scope, json.as_deref(), now, &entry)
+            .await?;
+        let rows = self.store.all_assets(&scope).await?;
+        self.refresh_assets(&scope, rows, false, None, None).await?;
+        Ok(weights.unwrap_or_default())
     }
 
     /// # Errors

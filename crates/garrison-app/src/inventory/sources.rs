@@ -29,7 +29,7 @@ pub fn detect_file(path: &Path) -> AppResult<Format> {
     detect(&head).ok_or_else(|| {
         AppError::invalid(
             "format",
-            "the file's format is not recognised; give it with --format (nmap, nessus, openvas, qualys, csv, json)",
+            "the file's format is not recognised; give it with --format (nmap, nessus, openvas, qualys, scan-csv, csv, json)",
         )
     })
 }
@@ -167,6 +167,18 @@ pub fn open(
         }
         Format::Qualys => {
             Box::new(garrison_scan::qualys::read(input, limits).map(|i| scan_item(i, "qualys")))
+        }
+        Format::FindingsCsv => {
+            // The scanner (which names the source) is known once the header
+            // is read, before the first item comes out.
+            let mut reader = garrison_scan::findings_csv::read(input, limits);
+            Box::new(std::iter::from_fn(move || {
+                let item = reader.next()?;
+                let scanner = reader
+                    .scanner()
+                    .map_or("csv", garrison_scan::Scanner::as_str);
+                Some(scan_item(item, scanner))
+            }))
         }
         Format::AssetsCsv => {
             Box::new(garrison_scan::assets::read_csv(input).map(|i| asset_item(i, "csv")))

@@ -42,7 +42,7 @@ use garrison_store::{
 use serde::Serialize;
 use serde_json::json;
 
-use super::risk::{self, CveFacts, RiskBreakdown};
+use super::risk::{self, CveFacts, RiskBreakdown, RiskWeights};
 use super::sources;
 use crate::{App, AppError, AppResult};
 
@@ -605,13 +605,14 @@ impl App {
         &self,
         asset: &Asset,
         findings: &[&Finding],
+        weights: &RiskWeights,
     ) -> AppResult<RiskBreakdown> {
         let facts = self.facts_of(findings.iter().copied()).await?;
         Ok(risk::score(
             asset,
             findings,
             |cve: &str| facts.get(cve).copied().unwrap_or_default(),
-            &self.weights(),
+            weights,
         ))
     }
 
@@ -982,6 +983,7 @@ impl App {
             return Ok((MatchCounts::default(), 0));
         }
         let now = self.clock.now();
+        let weights = self.weights_of(scope).await?;
         let ids: Vec<_> = rows.iter().map(|r| r.asset.id).collect();
         let mut by_asset: HashMap<_, Vec<Finding>> = HashMap::new();
         for f in self.store.findings_of_assets(scope, &ids).await? {
@@ -1064,7 +1066,7 @@ impl App {
                 }
             }
             let refs: Vec<&Finding> = findings.iter().collect();
-            let b = self.risk_with_facts(&row.asset, &refs).await?;
+            let b = self.risk_with_facts(&row.asset, &refs, &weights).await?;
             let risk = garrison_store::AssetRisk {
                 score: b.score,
                 open_findings: b.open_findings,

@@ -7,6 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use garrison_app::AppError;
+use garrison_app::inventory::risk::RiskWeights;
 use garrison_app::inventory::{AssetDetail, AssetInput, BulkChange, FindingFacts, ImportFile};
 use garrison_core::asset::{
     Asset, Finding, FindingStatus, Import, ImportKind, NetworkRange, Score,
@@ -1066,7 +1067,7 @@ pub(crate) async fn receive_upload(
 pub struct ImportUpload {
     /// `assets` or `scan`.
     kind: String,
-    /// Optional: csv, json, nmap, nessus, openvas, qualys (detected otherwise).
+    /// Optional: csv, json, nmap, nessus, openvas, qualys, scan-csv (detected otherwise).
     format: Option<String>,
     /// Optional network zone of the hosts.
     zone: Option<String>,
@@ -1141,6 +1142,79 @@ pub async fn asset_template(ApiAuth(_p): ApiAuth) -> Response {
         "assets-template.csv",
         garrison_app::inventory::csv_template(),
     )
+}
+
+/// The weights of a tenant's risk scores (see `docs/scoring.md`). In a
+/// request, keys left out take their defaults; `{}` restores every default.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RiskWeightsDto {
+    /// Value weight of criticality low, medium, high, critical.
+    #[schema(example = json!([1.0, 2.0, 3.0, 4.0]))]
+    pub criticality: [f64; 4],
+    pub criticality_unknown: f64,
+    /// Weight of sensitivity public, internal, confidential, restricted.
+    pub sensitivity: [f64; 4],
+    pub sensitivity_unknown: f64,
+    pub per_regulation: f64,
+    pub regulation_cap: f64,
+    pub exposed: f64,
+    pub kev: f64,
+    pub epss_factor: f64,
+    pub saturation: f64,
+    pub baseline: f64,
+    /// Whether these are the defaults (the tenant has set none).
+    #[serde(default)]
+    pub defaults: bool,
+}
+
+fn weights_dto(w: RiskWeights) -> RiskWeightsDto {
+    RiskWeightsDto {
+        defaults: w == RiskWeights::default(),
+        criticality: w.criticality,
+        criticality_unknown: w.criticality_unknown,
+        sensitivity: w.sensitivity,
+        sensitivity_unknown: w.sensitivity_unknown,
+        per_regulation: w.per_regulation,
+        regulation_cap: w.regulation_cap,
+        exposed: w.exposed,
+        kev: w.kev,
+        epss_factor: w.epss_factor,
+        saturation: w.saturation,
+        baseline: w.baseline,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/risk-weights", tag = "inventory",
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = RiskWeightsDto), (status = 404, body = ErrorBody)))]
+pub async fn risk_weights(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<RiskWeightsDto>> {
+    let w = s.app().risk_weights(&p, parse_id(&tenant)?).await?;
+    Ok(Json(weights_dto(w)))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/risk-weights", tag = "inventory",
+    request_body = RiskWeightsDto,
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = RiskWeightsDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_risk_weights(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(tenant): Path<String>,
+    Body(req): Body<serde_json::Value>,
+) -> ApiResult<Json<RiskWeightsDto>> {
+    let mut req = req;
+    if let Some(o) = req.as_object_mut() {
+        // Echoing a GET back is fine.
+        o.remove("defaults");
+    }
+    let w: RiskWeights = serde_json::from_value(req).map_err(|e| invalid("weights", e))?;
+    let w = (w != RiskWeights::default()).then_some(w);
+    let saved = s.app().set_risk_weights(&p, parse_id(&tenant)?, w).await?;
+    Ok(Json(weights_dto(saved)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/ranges", tag = "inventory",

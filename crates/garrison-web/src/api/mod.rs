@@ -205,6 +205,7 @@ impl Modify for BearerAuth {
         inventory::list_findings, inventory::export_findings, inventory::set_finding_status,
         inventory::list_imports, inventory::show_import, inventory::upload_import,
         inventory::list_ranges, inventory::create_range, inventory::delete_range,
+        inventory::risk_weights, inventory::set_risk_weights,
     ),
     components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage))
 )]

@@ -118,6 +118,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "finding-updated" => "The finding's status was changed.",
         "range-created" => "The network range was added.",
         "range-deleted" => "The network range was removed.",
+        "weights-saved" => "The risk weights were saved and every asset of the tenant rescored.",
         _ => return None,
     })
 }

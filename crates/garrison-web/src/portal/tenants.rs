@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use garrison_app::AppError;
+use garrison_app::inventory::risk::RiskWeights;
 use garrison_core::model::{Tenant, TenantChange, User};
 use garrison_core::{Permission, Role, TenantId};
 use garrison_store::UserFilter;
@@ -94,6 +95,111 @@ struct TenantPage {
     ranges: Vec<garrison_core::asset::NetworkRange>,
     can_manage_ranges: bool,
     criticalities: Vec<&'static str>,
+    weights: Vec<WeightField>,
+    weights_are_defaults: bool,
+    can_set_weights: bool,
+}
+
+/// One risk weight on the tenant page's form.
+pub(crate) struct WeightField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: f64,
+    pub default: f64,
+}
+
+fn weight_fields(w: &RiskWeights) -> Vec<WeightField> {
+    let d = RiskWeights::default();
+    let f = |name, label, value, default| WeightField {
+        name,
+        label,
+        value,
+        default,
+    };
+    vec![
+        f(
+            "criticality_low",
+            "Criticality low",
+            w.criticality[0],
+            d.criticality[0],
+        ),
+        f(
+            "criticality_medium",
+            "Criticality medium",
+            w.criticality[1],
+            d.criticality[1],
+        ),
+        f(
+            "criticality_high",
+            "Criticality high",
+            w.criticality[2],
+            d.criticality[2],
+        ),
+        f(
+            "criticality_critical",
+            "Criticality critical",
+            w.criticality[3],
+            d.criticality[3],
+        ),
+        f(
+            "criticality_unknown",
+            "Criticality unknown",
+            w.criticality_unknown,
+            d.criticality_unknown,
+        ),
+        f(
+            "sensitivity_public",
+            "Sensitivity public",
+            w.sensitivity[0],
+            d.sensitivity[0],
+        ),
+        f(
+            "sensitivity_internal",
+            "Sensitivity internal",
+            w.sensitivity[1],
+            d.sensitivity[1],
+        ),
+        f(
+            "sensitivity_confidential",
+            "Sensitivity confidential",
+            w.sensitivity[2],
+            d.sensitivity[2],
+        ),
+        f(
+            "sensitivity_restricted",
+            "Sensitivity restricted",
+            w.sensitivity[3],
+            d.sensitivity[3],
+        ),
+        f(
+            "sensitivity_unknown",
+            "Sensitivity unknown",
+            w.sensitivity_unknown,
+            d.sensitivity_unknown,
+        ),
+        f(
+            "per_regulation",
+            "Per regulation in scope",
+            w.per_regulation,
+            d.per_regulation,
+        ),
+        f(
+            "regulation_cap",
+            "Regulation factor cap",
+            w.regulation_cap,
+            d.regulation_cap,
+        ),
+        f("exposed", "Internet-exposed", w.exposed, d.exposed),
+        f("kev", "Known exploited (KEV)", w.kev, d.kev),
+        f("epss_factor", "EPSS factor", w.epss_factor, d.epss_factor),
+        f(
+            "saturation",
+            "Threat saturation",
+            w.saturation,
+            d.saturation,
+        ),
+        f("baseline", "Baseline share", w.baseline, d.baseline),
+    ]
 }
 
 async fn tenant_page(
@@ -136,8 +242,12 @@ async fn tenant_page(
         Vec::new()
     };
     let ranges = s.app().list_ranges(p, id).await?;
+    let weights = s.app().risk_weights(p, id).await?;
     let page = TenantPage {
         layout,
+        weights_are_defaults: weights == RiskWeights::default(),
+        weights: weight_fields(&weights),
+        can_set_weights: p.can(Permission::TenantSettingsManage),
         ranges,
         can_manage_ranges: p.can(Permission::InventoryManage),
         criticalities: garrison_core::asset::Criticality::ALL
@@ -227,4 +337,59 @@ pub async fn unassign(
         .unassign_staff(&f.session.principal, parse_id(&user)?, id)
         .await?;
     Ok(see_other(&format!("/tenants/{id}?notice=staff-removed")))
+}
+
+/// `POST /tenants/{tenant_id}/risk-weights`: every weight of the form, or
+/// `reset` for the defaults.
+pub async fn set_risk_weights(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, std::collections::HashMap<String, String>>,
+) -> PortalResult {
+    let id: TenantId = parse_id(&id)?;
+    let result = async {
+        let weights = if f.form.contains_key("reset") {
+            None
+        } else {
+            let num = |name: &'static str| -> Result<f64, AppError> {
+                let v = f.form.get(name).map(|v| v.trim()).unwrap_or_default();
+                v.parse::<f64>().map_err(|_| {
+                    AppError::invalid(name, format!("`{}` is not a number", v.escape_default()))
+                })
+            };
+            let w = RiskWeights {
+                criticality: [
+                    num("criticality_low")?,
+                    num("criticality_medium")?,
+                    num("criticality_high")?,
+                    num("criticality_critical")?,
+                ],
+                criticality_unknown: num("criticality_unknown")?,
+                sensitivity: [
+                    num("sensitivity_public")?,
+                    num("sensitivity_internal")?,
+                    num("sensitivity_confidential")?,
+                    num("sensitivity_restricted")?,
+                ],
+                sensitivity_unknown: num("sensitivity_unknown")?,
+                per_regulation: num("per_regulation")?,
+                regulation_cap: num("regulation_cap")?,
+                exposed: num("exposed")?,
+                kev: num("kev")?,
+                epss_factor: num("epss_factor")?,
+                saturation: num("saturation")?,
+                baseline: num("baseline")?,
+            };
+            (w != RiskWeights::default()).then_some(w)
+        };
+        s.app()
+            .set_risk_weights(&f.session.principal, id, weights)
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/tenants/{id}?notice=weights-saved"))),
+        Err(e) if is_form_error(&e) => tenant_page(&s, &f.session, id, None, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
 }

@@ -30,7 +30,9 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
     let format = match args.format.as_deref() {
         None => None,
         Some(f) => Some(Format::parse(f).ok_or_else(|| {
-            anyhow::anyhow!("unknown format `{f}`; use csv, json, nmap, nessus, openvas or qualys")
+            anyhow::anyhow!(
+                "unknown format `{f}`; use csv, json, nmap, nessus, openvas, qualys or scan-csv"
+            )
         })?),
     };
     if !args.file.is_file() {
