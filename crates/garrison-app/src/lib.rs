@@ -59,6 +59,8 @@ pub struct App {
     keys: Keys,
     settings: AppSettings,
     throttle: throttle::LoginThrottle,
+    /// Per-tenant asset indexes, rebuilt when the inventory version moves.
+    asset_indexes: inventory::index::IndexCache,
 }
 
 impl App {
@@ -76,6 +78,7 @@ impl App {
             keys,
             settings,
             throttle,
+            asset_indexes: inventory::index::IndexCache::default(),
         }
     }
 

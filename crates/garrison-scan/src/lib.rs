@@ -23,6 +23,7 @@ pub mod nessus;
 pub mod nmap;
 pub mod openvas;
 pub mod qualys;
+pub mod synthetic;
 pub mod vulndb;
 pub mod xml;
 

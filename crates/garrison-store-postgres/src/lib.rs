@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "risk weights",
         sql: include_str!("../migrations/0004_risk_weights.sql"),
     },
+    Migration {
+        version: 5,
+        name: "inventory version",
+        sql: include_str!("../migrations/0005_inventory_version.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

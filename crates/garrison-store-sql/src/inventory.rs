@@ -240,32 +240,13 @@ impl Binds {
     }
 }
 
-async fn write_asset(
-    conn: &mut AnyConnection,
-    scope: &TenantScope,
-    w: &garrison_store::AssetWrite,
-) -> StoreResult<()> {
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds an asset's 29 columns in `ASSET_COLUMNS` order.
+fn bind_asset<'q>(q: AnyQuery<'q>, w: &garrison_store::AssetWrite) -> AnyQuery<'q> {
     let a = &w.asset;
-    if a.tenant_id != scope.tenant_id() {
-        return Err(StoreError::NotFound);
-    }
-    let sql = if w.is_new {
-        format!(
-            "INSERT INTO assets ({ASSET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
-        )
-    } else {
-        "UPDATE assets SET hostname = $3, fqdn = $4, zone = $5, os = $6, asset_type = $7, owner = $8, \
-         business_unit = $9, location = $10, criticality = $11, sensitivity = $12, internet_exposed = $13, \
-         ips = $14, macs = $15, services = $16, software = $17, tags = $18, regulations = $19, sources = $20, \
-         first_seen = $21, last_seen = $22, created_at = $23, updated_at = $24, risk_score = $25, \
-         open_findings = $26, max_severity = $27, kev_findings = $28, search = $29 \
-         WHERE id = $1 AND tenant_id = $2"
-            .to_owned()
-    };
     let ips: Vec<String> = a.ips.iter().map(ToString::to_string).collect();
-    let done = sqlx::query(safe(sql))
-        .bind(a.id.to_string())
+    q.bind(a.id.to_string())
         .bind(a.tenant_id.to_string())
         .bind(a.hostname.clone())
         .bind(a.fqdn.clone())
@@ -294,18 +275,67 @@ async fn write_asset(
         .bind(w.risk.max_severity.map(|s| s.as_str().to_owned()))
         .bind(i64::from(w.risk.kev_findings))
         .bind(search_text(a))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    if done.rows_affected() != 1 {
+}
+
+/// Columns of an asset row.
+const ASSET_COLUMN_COUNT: usize = 29;
+/// New assets per multi-row insert.
+const ASSETS_PER_INSERT: usize = 4;
+
+/// Writes the batch's asset rows: new ones with multi-row inserts,
+/// changed ones one update each.
+async fn write_assets(
+    conn: &mut AnyConnection,
+    scope: &TenantScope,
+    writes: &[garrison_store::AssetWrite],
+) -> StoreResult<()> {
+    if writes
+        .iter()
+        .any(|w| w.asset.tenant_id != scope.tenant_id())
+    {
         return Err(StoreError::NotFound);
     }
-    sqlx::query("DELETE FROM asset_keys WHERE asset_id = $1")
-        .bind(a.id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let mut keys: Vec<(&str, String, String)> = Vec::new();
+    let new: Vec<&garrison_store::AssetWrite> = writes.iter().filter(|w| w.is_new).collect();
+    for chunk in new.chunks(ASSETS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let first = i * ASSET_COLUMN_COUNT + 1;
+                let ph: Vec<String> = (first..first + ASSET_COLUMN_COUNT)
+                    .map(|n| format!("${n}"))
+                    .collect();
+                format!("({})", ph.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO assets ({ASSET_COLUMNS}) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(safe(sql));
+        for w in chunk {
+            q = bind_asset(q, w);
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
+    for w in writes.iter().filter(|w| !w.is_new) {
+        let q = sqlx::query(
+            "UPDATE assets SET hostname = $3, fqdn = $4, zone = $5, os = $6, asset_type = $7, owner = $8, \
+             business_unit = $9, location = $10, criticality = $11, sensitivity = $12, internet_exposed = $13, \
+             ips = $14, macs = $15, services = $16, software = $17, tags = $18, regulations = $19, sources = $20, \
+             first_seen = $21, last_seen = $22, created_at = $23, updated_at = $24, risk_score = $25, \
+             open_findings = $26, max_severity = $27, kev_findings = $28, search = $29 \
+             WHERE id = $1 AND tenant_id = $2",
+        );
+        let done = bind_asset(q, w).execute(&mut *conn).await.map_err(db_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
+}
+
+/// The identifier rows of an asset: its MACs, names and addresses.
+fn asset_keys(a: &garrison_core::asset::Asset) -> Vec<(&'static str, String, String)> {
+    let mut keys: Vec<(&'static str, String, String)> = Vec::new();
     keys.extend(a.macs.iter().map(|m| ("mac", m.clone(), String::new())));
     keys.extend(
         a.hostname
@@ -318,19 +348,103 @@ async fn write_asset(
             .iter()
             .map(|ip| ("ip", ip.to_string(), a.zone.clone())),
     );
-    for (kind, value, zone) in keys {
-        sqlx::query("INSERT INTO asset_keys (tenant_id, asset_id, kind, value, zone) VALUES ($1, $2, $3, $4, $5)")
-            .bind(a.tenant_id.to_string())
-            .bind(a.id.to_string())
-            .bind(kind)
-            .bind(value)
-            .bind(zone)
+    keys
+}
+
+/// Rows per multi-row statement. sqlx's SQLite driver looks each
+/// parameter up by name among all of the statement's, so cost grows with
+/// the square of the parameters: about a hundred per statement is the
+/// sweet spot.
+const ROWS_PER_STATEMENT: usize = 20;
+
+/// Replaces the identifier rows of the batch's assets and adds their
+/// history entries, a few statements for the whole batch rather than
+/// several per asset.
+async fn write_keys_and_events(
+    conn: &mut AnyConnection,
+    scope: &TenantScope,
+    writes: &[garrison_store::AssetWrite],
+) -> StoreResult<()> {
+    let tenant = scope.tenant_id().to_string();
+    let updated: Vec<String> = writes
+        .iter()
+        .filter(|w| !w.is_new)
+        .map(|w| w.asset.id.to_string())
+        .collect();
+    for chunk in updated.chunks(ROWS_PER_STATEMENT) {
+        let mut b = Binds::default();
+        let ph: Vec<String> = chunk.iter().map(|id| b.text(id.clone())).collect();
+        let sql = format!(
+            "DELETE FROM asset_keys WHERE asset_id IN ({})",
+            ph.join(", ")
+        );
+        b.apply(sqlx::query(safe(sql)))
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
     }
-    for e in &w.events {
-        insert_event(conn, scope, a.id, e).await?;
+    let keys: Vec<(String, &'static str, String, String)> = writes
+        .iter()
+        .flat_map(|w| {
+            let id = w.asset.id.to_string();
+            asset_keys(&w.asset)
+                .into_iter()
+                .map(move |(kind, value, zone)| (id.clone(), kind, value, zone))
+        })
+        .collect();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut b = Binds::default();
+        let t = b.text(tenant.clone());
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(id, kind, value, zone)| {
+                format!(
+                    "({t}, {}, {}, {}, {})",
+                    b.text(id.clone()),
+                    b.text(*kind),
+                    b.text(value.clone()),
+                    b.text(zone.clone())
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO asset_keys (tenant_id, asset_id, kind, value, zone) VALUES {}",
+            rows.join(", ")
+        );
+        b.apply(sqlx::query(safe(sql)))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    let events: Vec<(AssetId, &AssetEvent)> = writes
+        .iter()
+        .flat_map(|w| w.events.iter().map(move |e| (w.asset.id, e)))
+        .collect();
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut b = Binds::default();
+        let t = b.text(tenant.clone());
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(asset, e)| {
+                format!(
+                    "({}, {t}, {}, {}, {}, {}, {})",
+                    b.text(garrison_core::AuditId::new().to_string()),
+                    b.text(asset.to_string()),
+                    b.int(e.at.as_millis()),
+                    b.text(e.actor.clone()),
+                    b.text(e.kind.clone()),
+                    b.text(e.details.clone())
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO asset_events (id, tenant_id, asset_id, at, actor, kind, details) VALUES {}",
+            rows.join(", ")
+        );
+        b.apply(sqlx::query(safe(sql)))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
     }
     Ok(())
 }
@@ -351,6 +465,20 @@ async fn insert_event(
     .bind(e.actor.clone())
     .bind(e.kind.clone())
     .bind(e.details.clone())
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Raises the tenant's inventory version; called inside every transaction
+/// that changes the inventory.
+async fn bump_inventory_version(conn: &mut AnyConnection, scope: &TenantScope) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO inventory_versions (tenant_id, version) VALUES ($1, 1)
+         ON CONFLICT (tenant_id) DO UPDATE SET version = inventory_versions.version + 1",
+    )
+    .bind(scope.tenant_id().to_string())
     .execute(conn)
     .await
     .map_err(db_err)?;
@@ -447,40 +575,51 @@ impl AssetStore for SqlStore {
         scope: &TenantScope,
         keys: &AssetKeys,
     ) -> StoreResult<Vec<Asset>> {
-        let mut b = Binds::default();
-        let tenant = b.text(scope.tenant_id().to_string());
-        let mut ors: Vec<String> = Vec::new();
-        for m in &keys.macs {
-            ors.push(format!("(kind = 'mac' AND value = {})", b.text(m.clone())));
-        }
-        for n in &keys.names {
-            ors.push(format!(
-                "(kind = 'name' AND value = {})",
-                b.text(n.to_lowercase())
-            ));
-        }
-        for (ip, zone) in &keys.ips {
-            let v = b.text(ip.to_string());
-            let z = b.text(zone.clone());
-            ors.push(format!("(kind = 'ip' AND value = {v} AND zone = {z})"));
-        }
-        if ors.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT DISTINCT asset_id FROM asset_keys WHERE tenant_id = {tenant} AND ({})",
-            ors.join(" OR ")
-        );
-        let rows = b
-            .apply(sqlx::query(safe(sql)))
-            .fetch_all(self.pool())
-            .await
-            .map_err(db_err)?;
-        let ids: Vec<String> = rows
+        // Indexed `IN` lookups per kind of key, a few hundred values per
+        // statement (an OR of single-key conditions makes SQLite scan the
+        // tenant's keys; too many parameters per statement are slow in
+        // sqlx's SQLite driver). Addresses are matched with their zone
+        // here, after the lookup by value.
+        let tenant = scope.tenant_id().to_string();
+        let mut found: BTreeSet<String> = BTreeSet::new();
+        let wanted_ips: BTreeSet<(String, String)> = keys
+            .ips
             .iter()
-            .map(|r| text(r, "asset_id"))
-            .collect::<StoreResult<_>>()?;
-        self.assets_by_ids(scope, &ids).await
+            .map(|(ip, zone)| (ip.to_string(), zone.clone()))
+            .collect();
+        let ip_values: BTreeSet<String> = wanted_ips.iter().map(|(v, _)| v.clone()).collect();
+        let names: BTreeSet<String> = keys.names.iter().map(|n| n.to_lowercase()).collect();
+        let macs: BTreeSet<String> = keys.macs.iter().cloned().collect();
+        for (kind, values) in [("mac", &macs), ("name", &names), ("ip", &ip_values)] {
+            let values: Vec<&String> = values.iter().collect();
+            for chunk in values.chunks(ROWS_PER_STATEMENT * 5) {
+                let mut b = Binds::default();
+                let t = b.text(tenant.clone());
+                let ph: Vec<String> = chunk.iter().map(|v| b.text((*v).clone())).collect();
+                let sql = format!(
+                    "SELECT asset_id, value, zone FROM asset_keys WHERE tenant_id = {t} AND kind = '{kind}' AND value IN ({})",
+                    ph.join(", ")
+                );
+                let rows = b
+                    .apply(sqlx::query(safe(sql)))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(db_err)?;
+                for r in &rows {
+                    if kind == "ip" && !wanted_ips.contains(&(text(r, "value")?, text(r, "zone")?))
+                    {
+                        continue;
+                    }
+                    found.insert(text(r, "asset_id")?);
+                }
+            }
+        }
+        let ids: Vec<String> = found.into_iter().collect();
+        let mut assets = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT * 5) {
+            assets.extend(self.assets_by_ids(scope, chunk).await?);
+        }
+        Ok(assets)
     }
 
     async fn find_asset(&self, scope: &TenantScope, id: AssetId) -> StoreResult<AssetRow> {
@@ -585,12 +724,12 @@ impl AssetStore for SqlStore {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        for w in &batch.assets {
-            write_asset(tx.conn(), scope, w).await?;
-        }
+        write_assets(tx.conn(), scope, &batch.assets).await?;
+        write_keys_and_events(tx.conn(), scope, &batch.assets).await?;
         for f in &batch.findings {
             write_finding(tx.conn(), scope, f).await?;
         }
+        bump_inventory_version(tx.conn(), scope).await?;
         if let Some(entry) = audit {
             self.append_in(tx.conn(), entry).await?;
         }
@@ -626,6 +765,7 @@ impl AssetStore for SqlStore {
             details: "{}".to_owned(),
         };
         insert_event(tx.conn(), scope, id, &event).await?;
+        bump_inventory_version(tx.conn(), scope).await?;
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await
     }
@@ -685,6 +825,7 @@ impl AssetStore for SqlStore {
                 .await
                 .map_err(db_err)?,
         };
+        bump_inventory_version(tx.conn(), scope).await?;
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await
     }
@@ -736,6 +877,7 @@ impl AssetStore for SqlStore {
             StoreError::Conflict(_) => StoreError::Conflict("range"),
             other => other,
         })?;
+        bump_inventory_version(tx.conn(), scope).await?;
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await
     }
@@ -756,6 +898,7 @@ impl AssetStore for SqlStore {
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
+        bump_inventory_version(tx.conn(), scope).await?;
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await
     }
@@ -886,6 +1029,15 @@ impl AssetStore for SqlStore {
         self.append_in(tx.conn(), audit).await?;
         tx.commit().await?;
         self.find_finding(scope, id).await
+    }
+
+    async fn inventory_version(&self, scope: &TenantScope) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT version FROM inventory_versions WHERE tenant_id = $1")
+            .bind(scope.tenant_id().to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.map_or(Ok(0), |r| int(&r, "version"))
     }
 
     async fn create_import(&self, import: &Import, audit: Option<&AuditEntry>) -> StoreResult<()> {

@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "risk weights",
         sql: include_str!("../migrations/0004_risk_weights.sql"),
     },
+    Migration {
+        version: 5,
+        name: "inventory version",
+        sql: include_str!("../migrations/0005_inventory_version.sql"),
+    },
 ];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]
@@ -59,7 +64,8 @@ pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
                     "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA busy_timeout = 10000;",
+                     PRAGMA busy_timeout = 10000;
+                     PRAGMA temp_store = MEMORY;",
                 )
                 .execute(conn)
                 .await?;

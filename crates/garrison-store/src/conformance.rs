@@ -1018,6 +1018,14 @@ fn asset(tenant: TenantId, name: &str, ip: &str, zone: &str) -> garrison_core::a
     }
 }
 
+/// The tenant's inventory version.
+async fn version(store: &dyn Store, tenant: TenantId) -> i64 {
+    store
+        .inventory_version(&scope(tenant))
+        .await
+        .expect("inventory version")
+}
+
 fn write(a: &garrison_core::asset::Asset, is_new: bool, score: f64, kev: u32) -> crate::AssetWrite {
     crate::AssetWrite {
         asset: a.clone(),
@@ -1047,6 +1055,7 @@ pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
     db.tags = ["test".to_owned()].into();
     db.internet_exposed = Some(false);
     let other = asset(b, "web", "10.0.0.5", "dc1");
+    assert_eq!((version(store, a).await, version(store, b).await), (0, 0));
     let batch = crate::InventoryBatch {
         assets: vec![write(&web, true, 80.0, 1), write(&db, true, 10.0, 0)],
         findings: Vec::new(),
@@ -1055,6 +1064,11 @@ pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
         .write_inventory(&scope(a), &batch, Some(&audit(Action::TenantUpdated)))
         .await
         .expect("write a");
+    assert_eq!(
+        (version(store, a).await, version(store, b).await),
+        (1, 0),
+        "a write raises its tenant's inventory version only"
+    );
     let batch_b = crate::InventoryBatch {
         assets: vec![write(&other, true, 99.0, 0)],
         findings: Vec::new(),
@@ -1072,6 +1086,11 @@ pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
         store.write_inventory(&scope(a), &wrong, None).await,
         Err(StoreError::NotFound)
     ));
+    assert_eq!(
+        (version(store, a).await, version(store, b).await),
+        (1, 1),
+        "a write that fails raises nothing"
+    );
 
     let found = store.find_asset(&scope(a), web.id).await.expect("find");
     assert_eq!(found.asset, web, "everything round-trips");
@@ -1246,6 +1265,7 @@ pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
         )
         .await
         .expect("update");
+    assert_eq!(version(store, a).await, 2);
     assert!(
         by(crate::AssetKeys {
             names: vec!["web".to_owned()],
@@ -1269,6 +1289,7 @@ pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
         .delete_asset(&scope(a), web.id, &audit(Action::TenantUpdated))
         .await
         .expect("delete");
+    assert_eq!(version(store, a).await, 3, "a deletion raises the version");
     assert!(matches!(
         store.find_asset(&scope(a), web.id).await,
         Err(StoreError::NotFound)
@@ -1279,6 +1300,11 @@ pub async fn inventory_assets_are_matched_listed_and_scoped(f: &Fixture) {
             .await,
         Err(StoreError::NotFound)
     ));
+    assert_eq!(
+        (version(store, a).await, version(store, b).await),
+        (3, 1),
+        "a refused deletion raises nothing"
+    );
     let history: Vec<String> = store
         .asset_events(&scope(a), web.id)
         .await
@@ -1611,6 +1637,11 @@ pub async fn inventory_imports_and_ranges(f: &Fixture) {
         3
     );
 
+    assert_eq!(
+        (version(store, a).await, version(store, b).await),
+        (0, 0),
+        "imports themselves change no inventory"
+    );
     let range = NetworkRange {
         id: garrison_core::RangeId::new(),
         tenant_id: a,
@@ -1640,6 +1671,11 @@ pub async fn inventory_imports_and_ranges(f: &Fixture) {
         Err(StoreError::NotFound)
     ));
     assert_eq!(
+        (version(store, a).await, version(store, b).await),
+        (1, 0),
+        "a new range raises the version; refused ones do not"
+    );
+    assert_eq!(
         store.list_ranges(&scope(a)).await.expect("ranges"),
         vec![range.clone()]
     );
@@ -1656,10 +1692,12 @@ pub async fn inventory_imports_and_ranges(f: &Fixture) {
             .await,
         Err(StoreError::NotFound)
     ));
+    assert_eq!(version(store, a).await, 1);
     store
         .delete_range(&scope(a), range.id, &audit(Action::TenantUpdated))
         .await
         .expect("delete");
+    assert_eq!(version(store, a).await, 2, "a deleted range raises it");
     assert!(
         store
             .list_ranges(&scope(a))
@@ -1694,6 +1732,11 @@ pub async fn inventory_imports_and_ranges(f: &Fixture) {
         .await
         .expect("clear");
     assert_eq!(store.risk_weights(&scope(a)).await.expect("weights"), None);
+    assert_eq!(
+        (version(store, a).await, version(store, b).await),
+        (5, 0),
+        "setting and clearing weights raise the version, of that tenant only"
+    );
 }
 
 fn nvd(id: &str, cvss3: f32, products: &[&str]) -> crate::NvdVuln {

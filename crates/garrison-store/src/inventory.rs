@@ -256,6 +256,12 @@ pub trait AssetStore: Send + Sync {
         audit: &AuditEntry,
     ) -> StoreResult<()>;
 
+    /// The tenant's inventory version: a counter that every change to its
+    /// assets, findings through `write_inventory`, ranges or risk weights
+    /// raises in the same transaction (0 before the first). In-memory
+    /// indexes compare it to the version they were built at.
+    async fn inventory_version(&self, scope: &TenantScope) -> StoreResult<i64>;
+
     async fn create_import(&self, import: &Import, audit: Option<&AuditEntry>) -> StoreResult<()>;
     async fn update_import(&self, id: ImportId, progress: &ImportProgress) -> StoreResult<()>;
     /// An import visible in `access` (vulnerability data imports, which

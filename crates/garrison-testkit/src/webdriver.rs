@@ -2,6 +2,7 @@
 //! through chromedriver in the browser tests: open pages, fill and submit
 //! forms, read text, press keys.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -18,7 +19,18 @@ pub struct Driver {
 }
 
 impl Drop for Driver {
+    /// Stops chromedriver and every browser it started (they share its
+    /// process group), also when a test panicked before quitting.
     fn drop(&mut self) {
+        // kill(2) on the group itself: `/usr/bin/kill -KILL -PID` from
+        // procps reads the group as an option on some versions and
+        // signals every process of the user.
+        if let Some(group) = i32::try_from(self.child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -43,6 +55,7 @@ impl Driver {
         let port = free_port();
         let child = Command::new(&bin)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

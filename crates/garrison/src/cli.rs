@@ -88,6 +88,31 @@ pub enum Command {
     /// vulnerability data (NVD, CISA KEV, FIRST EPSS) for all tenants.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Measure the performance targets on this machine (imports of a 300 MB
+    /// Nessus report and a 100,000-row asset list, hostile XML refused, asset
+    /// index lookups) on a throw-away database. Exit status 1 when a target is missed. Build with
+    /// --release for meaningful figures.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Only these measurements: nessus, csv, xml, index (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Size of the synthetic Nessus report in MB (targets scale with it).
+    #[arg(long, default_value_t = 300)]
+    pub nessus_mb: u64,
+    /// Rows of the synthetic asset list (targets scale with it).
+    #[arg(long, default_value_t = 100_000)]
+    pub csv_rows: u64,
+    /// Run on this (empty, throw-away) PostgreSQL database instead of a
+    /// temporary SQLite file.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::commands::{admin, demo, import, serve};
+use crate::commands::{admin, bench, demo, import, serve};
 use crate::config::{Config, Flags, LogFormat, ProcessEnv};
 
 /// Exit status for a bad configuration or command line.
@@ -62,6 +62,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(cmd) => {
             if !admin::audit(&config, cmd).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Bench(args) => {
+            if !bench::bench(&config, &args).await? {
                 return Ok(ExitCode::FAILURE);
             }
         }

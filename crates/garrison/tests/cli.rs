@@ -299,6 +299,93 @@ async fn demo_is_idempotent_and_each_run_prints_a_working_password() {
     );
     let users: Value = serde_json::from_str(&g.ok(&["user", "list", "--json"])).expect("json");
     assert_eq!(users.as_array().map(Vec::len), Some(7), "{users}");
+
+    // The demo inventory: imported once, through the real importers.
+    let server = g.start(&["serve", "--listen", "127.0.0.1:0"]);
+    let get = |who: &'static str, path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", server.url);
+        let token = g
+            .ok(&["token", "create", "--user", who, "--name", "demo-check"])
+            .trim()
+            .to_owned();
+        async move {
+            let r = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    let id_of = |slug: &str| {
+        tenants
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["slug"] == slug))
+            .and_then(|t| t["id"].as_str())
+            .expect("tenant")
+            .to_owned()
+    };
+    let (acme, globex) = (id_of("acme"), id_of("globex"));
+    let week1 = include_str!("../demo/acme-nessus-week1.nessus");
+    let hosts = week1.matches("<tag name=\"host-ip\">").count();
+    let assets = get(
+        "analyst@mssp.example",
+        format!("/api/v1/assets?tenant={acme}&limit=500"),
+    )
+    .await;
+    assert_eq!(
+        assets["total"].as_u64(),
+        Some(hosts as u64),
+        "one asset per scanned host, CMDB rows merged into them"
+    );
+    let top = &assets["items"][0];
+    assert!(
+        top["kev_findings"].as_u64().is_some_and(|k| k > 0),
+        "the riskiest asset has a known-exploited finding: {top}"
+    );
+    let file01 = assets["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["hostname"] == "file-01"))
+        .expect("file-01");
+    assert_eq!(file01["criticality"], "critical");
+    assert_eq!(file01["sources"]["criticality"], "manual");
+    let fixed = get(
+        "analyst@mssp.example",
+        format!("/api/v1/findings?tenant={acme}&status=fixed"),
+    )
+    .await;
+    assert!(
+        fixed["total"].as_u64().is_some_and(|n| n > 0),
+        "week 2 fixed some of week 1's findings"
+    );
+    let accepted = get(
+        "analyst@mssp.example",
+        format!("/api/v1/findings?tenant={acme}&status=accepted_risk"),
+    )
+    .await;
+    assert_eq!(accepted["total"], 1);
+    let imports = get("analyst@mssp.example", "/api/v1/imports".to_owned()).await;
+    // The KEV excerpt is platform data, not a tenant's import, so the
+    // analyst's list holds the six tenant files, each imported once.
+    let imports = imports.as_array().expect("imports");
+    assert_eq!(imports.len(), 6, "six demo files, once: {imports:?}");
+    assert!(
+        imports.iter().all(|i| i["status"] == "completed"),
+        "{imports:?}"
+    );
+    let globex_assets = get("ciso@globex.example", "/api/v1/assets?limit=500".to_owned()).await;
+    assert!(globex_assets["total"].as_u64().is_some_and(|n| n > 0));
+    assert!(
+        globex_assets["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|a| a["tenant_id"] == globex.as_str()),
+        "a customer sees only its own inventory"
+    );
 }
 
 #[tokio::test]

@@ -35,8 +35,16 @@ const MATCH_ASSETS: usize = 100;
 
 /// At most this many rejections are kept on the import (all are counted).
 const KEPT_REJECTIONS: usize = 200;
-/// Assets per write transaction.
-const BATCH_ASSETS: usize = 64;
+/// Assets per write transaction: each commit waits for the disk, so a
+/// batch is large; memory stays bounded by this, the findings and the
+/// software entries held.
+const BATCH_ASSETS: usize = 1_000;
+/// Hosts read ahead and looked up in the inventory together, in one round
+/// of queries rather than one per host.
+const LOOKUP_HOSTS: usize = 256;
+/// Installed software entries held per write transaction (a package
+/// inventory has a few thousand per host).
+const BATCH_SOFTWARE: usize = 200_000;
 /// Findings per write transaction.
 const BATCH_FINDINGS: usize = 5_000;
 
@@ -143,6 +151,46 @@ pub(crate) struct Importer<'a> {
     counts: ImportCounts,
     rejections: Vec<ImportRejection>,
     counted_findings: HashSet<FindingId>,
+    /// Hosts read but not yet reconciled, and their findings.
+    queue: Vec<HostItem>,
+    queued_findings: usize,
+    /// The stored assets the queued hosts may be, looked up together.
+    prefetched: Prefetched,
+}
+
+/// Stored assets found for a queue of hosts, by their identifiers.
+#[derive(Default)]
+struct Prefetched {
+    assets: HashMap<AssetId, Asset>,
+    by_key: HashMap<String, Vec<AssetId>>,
+}
+
+impl Prefetched {
+    fn new(assets: Vec<Asset>) -> Self {
+        let mut p = Self::default();
+        for a in assets {
+            for k in Importer::asset_key_strings(&a) {
+                p.by_key.entry(k).or_default().push(a.id);
+            }
+            p.assets.insert(a.id, a);
+        }
+        p
+    }
+
+    /// The stored assets sharing one of `keys`, in id order.
+    fn candidates(&self, keys: &[String]) -> Vec<Asset> {
+        let mut ids: Vec<AssetId> = keys
+            .iter()
+            .filter_map(|k| self.by_key.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.iter()
+            .filter_map(|id| self.assets.get(id).cloned())
+            .collect()
+    }
 }
 
 impl<'a> Importer<'a> {
@@ -173,15 +221,14 @@ impl<'a> Importer<'a> {
             counts: ImportCounts::default(),
             rejections: Vec::new(),
             counted_findings: HashSet::new(),
+            queue: Vec::new(),
+            queued_findings: 0,
+            prefetched: Prefetched::default(),
         })
     }
 
     pub(crate) fn counts(&self) -> &ImportCounts {
         &self.counts
-    }
-
-    pub(crate) fn rejections(&self) -> &[ImportRejection] {
-        &self.rejections
     }
 
     pub(crate) fn reject(&mut self, line: u64, reason: String) {
@@ -210,7 +257,7 @@ impl<'a> Importer<'a> {
         k
     }
 
-    /// Reconciles one item.
+    /// Takes one item; hosts are reconciled in groups (see [`Self::drain`]).
     pub(crate) async fn item(&mut self, item: ImportItem) -> AppResult<()> {
         self.counts.records += 1;
         match item {
@@ -219,12 +266,68 @@ impl<'a> Importer<'a> {
                 self.definitions
                     .insert((d.scanner.as_str().to_owned(), d.plugin_id.clone()), *d);
             }
-            ImportItem::Host(h) => self.host(*h).await?,
+            ImportItem::Host(h) => {
+                self.queued_findings += h.findings.len();
+                self.queue.push(*h);
+                if self.queue.len() >= LOOKUP_HOSTS || self.queued_findings >= BATCH_FINDINGS {
+                    self.drain().await?;
+                }
+            }
         }
-        if self.pending.len() >= BATCH_ASSETS || self.pending_findings >= BATCH_FINDINGS {
+        Ok(())
+    }
+
+    /// The zone of an observation, and the default criticality of its
+    /// range.
+    fn zone_of(&self, obs: &Observation) -> (String, Option<Criticality>) {
+        let (range_zone, default_crit) = self.zones.place(&obs.ips);
+        let zone = obs
+            .zone
+            .clone()
+            .or_else(|| self.zone_override.clone())
+            .unwrap_or(range_zone);
+        (zone, default_crit)
+    }
+
+    /// Reconciles the queued hosts: one lookup of the stored assets they may
+    /// be, then each host in file order; writes a batch when it is full.
+    /// No batch is written in the middle of a queue, so that a host that
+    /// created an asset is still pending when a later one is the same.
+    pub(crate) async fn drain(&mut self) -> AppResult<()> {
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        let hosts = std::mem::take(&mut self.queue);
+        self.queued_findings = 0;
+        let mut keys = AssetKeys::default();
+        for h in &hosts {
+            let (zone, _) = self.zone_of(&h.obs);
+            keys.macs.extend(h.obs.macs.iter().cloned());
+            keys.names.extend(h.obs.names());
+            keys.ips
+                .extend(h.obs.ips.iter().map(|ip| (*ip, zone.clone())));
+        }
+        let found = self
+            .app
+            .store
+            .find_asset_candidates(&self.scope, &keys)
+            .await?;
+        self.prefetched = Prefetched::new(found);
+        for h in hosts {
+            self.host(h).await?;
+        }
+        self.prefetched = Prefetched::default();
+        if self.pending.len() >= BATCH_ASSETS
+            || self.pending_findings >= BATCH_FINDINGS
+            || self.pending_software() >= BATCH_SOFTWARE
+        {
             self.flush().await?;
         }
         Ok(())
+    }
+
+    fn pending_software(&self) -> usize {
+        self.pending.values().map(|p| p.asset.software.len()).sum()
     }
 
     async fn host(&mut self, h: HostItem) -> AppResult<()> {
@@ -237,13 +340,7 @@ impl<'a> Importer<'a> {
         }
         self.counts.hosts += 1;
         let now = self.app.clock.now();
-        let (range_zone, default_crit) = self.zones.place(&h.obs.ips);
-        let zone = h
-            .obs
-            .zone
-            .clone()
-            .or_else(|| self.zone_override.clone())
-            .unwrap_or(range_zone);
+        let (zone, default_crit) = self.zone_of(&h.obs);
 
         // A host already in this batch? Its pending copies are tried first;
         // when none of them is this host (a shared name with a different
@@ -261,16 +358,7 @@ impl<'a> Importer<'a> {
             .collect();
         let mut matched = reconcile::pick(in_batch, &h.obs, &zone);
         if matched.asset.is_none() {
-            let keys = AssetKeys {
-                macs: h.obs.macs.clone(),
-                names: h.obs.names(),
-                ips: h.obs.ips.iter().map(|ip| (*ip, zone.clone())).collect(),
-            };
-            let mut candidates = self
-                .app
-                .store
-                .find_asset_candidates(&self.scope, &keys)
-                .await?;
+            let mut candidates = self.prefetched.candidates(&wanted);
             // A pending copy is newer than the stored one.
             for c in &mut candidates {
                 if let Some(p) = self.pending.get(&c.id) {
@@ -514,6 +602,7 @@ impl<'a> Importer<'a> {
     /// scanner knowledge-base definitions, and refreshes risk, for every
     /// asset the import touched.
     pub(crate) async fn finish(&mut self, complete: bool) -> AppResult<()> {
+        self.drain().await?;
         self.flush().await?;
         let now = self.app.clock.now();
         let touched: Vec<AssetId> = self.touched.iter().copied().collect();
@@ -697,7 +786,6 @@ pub(crate) async fn run(
     };
     let done = imp.progress(status, progress.bytes(), error, true);
     app.store.update_import(import.id, &done).await?;
-    let _ = imp.rejections();
     Ok(Import {
         status: done.status,
         bytes_done: done.bytes_done,

@@ -392,6 +392,30 @@ mod tests {
         assert!(baseline.score > 0.0, "a valuable asset has a baseline");
     }
 
+    /// The worked example of `docs/scoring.md`, so the document and the code
+    /// cannot drift apart.
+    #[test]
+    fn the_documented_worked_example_holds() {
+        let mut a = asset(Some(Criticality::High), true, &["PCI-DSS"]);
+        a.sensitivity = Some(Sensitivity::Confidential);
+        let f = finding(9.8, "CVE-1", FindingStatus::Open);
+        let r = score(
+            &a,
+            &[&f],
+            |_| CveFacts {
+                in_kev: true,
+                epss: Some(0.94),
+                nvd_cvss: None,
+            },
+            &RiskWeights::default(),
+        );
+        assert!((r.value - 6.1875).abs() < 1e-9, "{r:?}");
+        assert!((r.value_max - 13.5).abs() < 1e-9, "{r:?}");
+        assert!((r.threat - 3.8024).abs() < 1e-3, "{r:?}");
+        assert!((r.threat_saturated - 0.718).abs() < 1e-3, "{r:?}");
+        assert!((r.score - 34.2).abs() < 1e-9, "{r:?}");
+    }
+
     #[test]
     fn more_findings_raise_the_score_with_diminishing_returns() {
         let w = RiskWeights::default();

@@ -243,12 +243,9 @@ impl App {
             }
             _ => {}
         }
-        let zone = f
-            .zone
-            .as_deref()
-            .map(|z| validate::name("zone", z, 64))
-            .transpose()?;
-        let _ = zone;
+        if let Some(zone) = f.zone.as_deref() {
+            validate::name("zone", zone, 64)?;
+        }
         let bytes_total = std::fs::metadata(&f.path).map_or(0, |m| m.len());
         let file_name =
             validate::name("file_name", &f.file_name, 255).unwrap_or_else(|_| "upload".to_owned());
@@ -287,7 +284,7 @@ impl App {
     ) -> AppResult<Import> {
         let items = sources::open(&f.path, format, progress.clone());
         let (tx, rx) =
-            tokio::sync::mpsc::channel::<Result<ImportItem, garrison_scan::ScanError>>(256);
+            tokio::sync::mpsc::channel::<Result<ImportItem, garrison_scan::ScanError>>(64);
         let reader = match items {
             Ok(items) => tokio::task::spawn_blocking(move || {
                 for item in items {

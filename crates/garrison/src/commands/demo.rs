@@ -1,11 +1,22 @@
 //! `garrison demo`: a demo MSSP with two customers, served at once.
 //! Idempotent: what exists is kept, and the admin gets a fresh one-time
 //! password on every run so that there is always a way in.
+//!
+//! Each customer gets a realistic inventory through the real importers:
+//! network ranges, a CMDB export, scanner reports (two weekly Nessus scans
+//! and an Nmap scan of the DMZ for Acme, an OpenVAS report for Globex) and
+//! an excerpt of the CISA KEV catalogue for the CVEs they report. The files
+//! are in `crates/garrison/demo/`, written by `scripts/demo-data.py`.
 
-use anyhow::Result;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
 use garrison_app::App;
 use garrison_app::admin::CreateUser;
-use garrison_core::{Principal, Role, Secret, TenantId};
+use garrison_app::inventory::{AssetInput, ImportFile, Progress};
+use garrison_core::asset::{Criticality, FindingStatus, ImportKind};
+use garrison_core::{Principal, Role, Secret, TenantId, Timestamp};
+use garrison_store::{AssetQuery, FindingQuery};
 
 use crate::commands::serve::{self, Roles};
 use crate::config::Config;
@@ -13,10 +24,20 @@ use crate::runtime;
 
 pub const ADMIN_EMAIL: &str = "admin@mssp.example";
 
+type DemoRange = (
+    &'static str,
+    &'static str,
+    Option<Criticality>,
+    &'static str,
+);
+
 struct DemoTenant {
     slug: &'static str,
     name: &'static str,
     users: &'static [(&'static str, Role)],
+    ranges: &'static [DemoRange],
+    /// File name, kind and content, imported in this order.
+    files: &'static [(&'static str, ImportKind, &'static str)],
 }
 
 const TENANTS: &[DemoTenant] = &[
@@ -27,6 +48,48 @@ const TENANTS: &[DemoTenant] = &[
             ("it-lead@acme.example", Role::CustomerAdmin),
             ("oncall@acme.example", Role::CustomerResponder),
         ],
+        ranges: &[
+            (
+                "10.10.0.0/16",
+                "hq",
+                None,
+                "Leeds HQ offices and server room",
+            ),
+            (
+                "10.20.0.0/16",
+                "plant",
+                Some(Criticality::High),
+                "Sheffield plant OT network",
+            ),
+            (
+                "203.0.113.0/24",
+                "dmz",
+                Some(Criticality::High),
+                "Internet-facing DMZ",
+            ),
+        ],
+        files: &[
+            (
+                "acme-cmdb.csv",
+                ImportKind::Assets,
+                include_str!("../../demo/acme-cmdb.csv"),
+            ),
+            (
+                "acme-nessus-week1.nessus",
+                ImportKind::Scan,
+                include_str!("../../demo/acme-nessus-week1.nessus"),
+            ),
+            (
+                "acme-nessus-week2.nessus",
+                ImportKind::Scan,
+                include_str!("../../demo/acme-nessus-week2.nessus"),
+            ),
+            (
+                "acme-dmz-nmap.xml",
+                ImportKind::Scan,
+                include_str!("../../demo/acme-dmz-nmap.xml"),
+            ),
+        ],
     },
     DemoTenant {
         slug: "globex",
@@ -35,8 +98,37 @@ const TENANTS: &[DemoTenant] = &[
             ("ciso@globex.example", Role::CustomerAdmin),
             ("auditor@globex.example", Role::CustomerViewer),
         ],
+        ranges: &[
+            (
+                "172.16.0.0/16",
+                "clinic",
+                None,
+                "Manchester data centre and wards",
+            ),
+            (
+                "198.51.100.0/24",
+                "dmz",
+                Some(Criticality::High),
+                "Patient portal and file transfer",
+            ),
+        ],
+        files: &[
+            (
+                "globex-assets.json",
+                ImportKind::Assets,
+                include_str!("../../demo/globex-assets.json"),
+            ),
+            (
+                "globex-openvas.xml",
+                ImportKind::Scan,
+                include_str!("../../demo/globex-openvas.xml"),
+            ),
+        ],
     },
 ];
+
+/// CISA KEV entries (CC0) for the CVEs the demo scans report.
+const KEV_EXCERPT: &str = include_str!("../../demo/kev-excerpt.json");
 
 const STAFF: &[(&str, Role)] = &[
     ("analyst@mssp.example", Role::MsspAnalyst),
@@ -85,6 +177,9 @@ pub async fn seed(app: &App) -> Result<Secret<String>> {
             ensure_user(app, &op, email, *role, Some(tenant.id)).await?;
         }
     }
+    seed_inventory(app, &op, &tenant_ids)
+        .await
+        .context("seeding the demo inventory")?;
     for (email, role) in STAFF {
         ensure_user(app, &op, email, *role, None).await?;
         let staff = app.user_by_email(&op, email).await?;
@@ -101,6 +196,93 @@ pub async fn seed(app: &App) -> Result<Secret<String>> {
     }
 }
 
+/// Imports each demo tenant's files once (a tenant with imports already is
+/// left alone), then the KEV excerpt, then a few decisions a person would
+/// have made: a criticality set by hand and an accepted risk.
+async fn seed_inventory(app: &App, op: &Principal, tenant_ids: &[TenantId]) -> Result<()> {
+    let dir = tempfile::tempdir().context("a temporary directory for the demo files")?;
+    let mut seeded = false;
+    for (t, id) in TENANTS.iter().zip(tenant_ids) {
+        if !app.list_imports(op, Some(*id)).await?.is_empty() {
+            continue;
+        }
+        seeded = true;
+        for (cidr, zone, crit, description) in t.ranges {
+            app.create_range(op, *id, cidr, zone, *crit, Some((*description).to_owned()))
+                .await?;
+        }
+        for (name, kind, text) in t.files {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text)?;
+            let file = ImportFile {
+                tenant: *id,
+                path,
+                file_name: (*name).to_owned(),
+                format: None,
+                zone: None,
+                kind: *kind,
+                delete_after: true,
+            };
+            let import = app
+                .run_import(op, file, Arc::new(Progress::default()))
+                .await?;
+            anyhow::ensure!(
+                import.counts.rejected == 0 && import.error.is_none(),
+                "demo file {name} did not import cleanly: {:?} {:?}",
+                import.error,
+                import.rejections
+            );
+        }
+    }
+    if !seeded {
+        return Ok(());
+    }
+    let kev = dir.path().join("kev-excerpt.json");
+    std::fs::write(&kev, KEV_EXCERPT)?;
+    app.import_vulndb(op, &kev, None, Arc::new(Progress::default()))
+        .await?;
+
+    // Decisions people made: Acme's file server holds the finance share,
+    // so someone raised it to critical; the line 3 HMI cannot be patched
+    // until the vendor replaces it, so BlueKeep there is an accepted risk.
+    let acme = tenant_ids[0];
+    let find = |name: &'static str| AssetQuery {
+        tenant: Some(acme),
+        text: Some(name.to_owned()),
+        ..AssetQuery::default()
+    };
+    if let Some(file01) = app.list_assets(op, &find("file-01")).await?.items.first() {
+        let input = AssetInput {
+            criticality: Some(Criticality::Critical),
+            ..AssetInput::default()
+        };
+        app.update_asset(op, acme, file01.asset.id, input).await?;
+    }
+    let bluekeep = app
+        .list_findings(
+            op,
+            &FindingQuery {
+                tenant: Some(acme),
+                cve: Some("CVE-2019-0708".to_owned()),
+                ..FindingQuery::default()
+            },
+        )
+        .await?;
+    if let Some(f) = bluekeep.items.first() {
+        let until = Timestamp::parse("2027-03-31T00:00:00Z").context("demo date")?;
+        app.set_finding_status(
+            op,
+            acme,
+            f.id,
+            FindingStatus::AcceptedRisk,
+            "Isolated OT VLAN with no RDP from the office network; the vendor replaces the HMI in Q1 2027",
+            Some(until),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// `garrison demo`.
 pub async fn demo(config: &Config) -> Result<()> {
     let opened = runtime::open(config).await?;
@@ -114,7 +296,8 @@ pub async fn demo(config: &Config) -> Result<()> {
     println!();
     println!("The password works once: at first login you choose your own and set up MFA");
     println!("with an authenticator app. Demo tenants: acme (Acme Manufacturing) and globex");
-    println!("(Globex Health), with their users; MSSP analyst and engineer are assigned to both.");
+    println!("(Globex Health), with their users, network ranges, asset inventories, scan");
+    println!("findings and risk scores; MSSP analyst and engineer are assigned to both.");
     if let Some(fp) = prepared.fingerprint() {
         println!();
         println!("The certificate is self-signed; your browser will ask you to accept it.");

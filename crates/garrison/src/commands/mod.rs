@@ -1,6 +1,7 @@
 //! The subcommands.
 
 pub mod admin;
+pub mod bench;
 pub mod demo;
 pub mod import;
 pub mod serve;
