@@ -11,8 +11,9 @@ use garrison_core::asset::{
 use garrison_core::audit::AuditEntry;
 use garrison_core::{AssetId, FindingId, ImportId, RangeId, TenantAccess, TenantScope, Timestamp};
 use garrison_store::{
-    AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, FindingQuery,
-    FindingStatusChange, ImportProgress, InventoryBatch, Page, StoreError, StoreResult,
+    AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, Backend,
+    FindingQuery, FindingStatusChange, ImportProgress, InventoryBatch, Page, StoreError,
+    StoreResult,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -279,13 +280,40 @@ fn bind_asset<'q>(q: AnyQuery<'q>, w: &garrison_store::AssetWrite) -> AnyQuery<'
 
 /// Columns of an asset row.
 const ASSET_COLUMN_COUNT: usize = 29;
-/// New assets per multi-row insert.
-const ASSETS_PER_INSERT: usize = 4;
+/// How many rows one multi-row statement carries, per backend. sqlx's
+/// SQLite driver looks each parameter up by name among all of the
+/// statement's, so its cost grows with the square of the parameters: about
+/// a hundred per statement is its sweet spot. PostgreSQL pays a round trip
+/// per statement instead, so fewer, larger statements win there (its limit
+/// is 65,535 parameters).
+#[derive(Clone, Copy)]
+struct Chunks {
+    /// New assets per insert (29 parameters each).
+    assets: usize,
+    /// Key, history or id rows per statement (up to 6 parameters each).
+    rows: usize,
+}
+
+impl Chunks {
+    const fn of(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self {
+                assets: 4,
+                rows: 20,
+            },
+            Backend::Postgres => Self {
+                assets: 64,
+                rows: 250,
+            },
+        }
+    }
+}
 
 /// Writes the batch's asset rows: new ones with multi-row inserts,
 /// changed ones one update each.
 async fn write_assets(
     conn: &mut AnyConnection,
+    chunks: Chunks,
     scope: &TenantScope,
     writes: &[garrison_store::AssetWrite],
 ) -> StoreResult<()> {
@@ -296,7 +324,7 @@ async fn write_assets(
         return Err(StoreError::NotFound);
     }
     let new: Vec<&garrison_store::AssetWrite> = writes.iter().filter(|w| w.is_new).collect();
-    for chunk in new.chunks(ASSETS_PER_INSERT) {
+    for chunk in new.chunks(chunks.assets) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let first = i * ASSET_COLUMN_COUNT + 1;
@@ -351,17 +379,12 @@ fn asset_keys(a: &garrison_core::asset::Asset) -> Vec<(&'static str, String, Str
     keys
 }
 
-/// Rows per multi-row statement. sqlx's SQLite driver looks each
-/// parameter up by name among all of the statement's, so cost grows with
-/// the square of the parameters: about a hundred per statement is the
-/// sweet spot.
-const ROWS_PER_STATEMENT: usize = 20;
-
 /// Replaces the identifier rows of the batch's assets and adds their
 /// history entries, a few statements for the whole batch rather than
 /// several per asset.
 async fn write_keys_and_events(
     conn: &mut AnyConnection,
+    chunks: Chunks,
     scope: &TenantScope,
     writes: &[garrison_store::AssetWrite],
 ) -> StoreResult<()> {
@@ -371,7 +394,7 @@ async fn write_keys_and_events(
         .filter(|w| !w.is_new)
         .map(|w| w.asset.id.to_string())
         .collect();
-    for chunk in updated.chunks(ROWS_PER_STATEMENT) {
+    for chunk in updated.chunks(chunks.rows) {
         let mut b = Binds::default();
         let ph: Vec<String> = chunk.iter().map(|id| b.text(id.clone())).collect();
         let sql = format!(
@@ -392,7 +415,7 @@ async fn write_keys_and_events(
                 .map(move |(kind, value, zone)| (id.clone(), kind, value, zone))
         })
         .collect();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+    for chunk in keys.chunks(chunks.rows) {
         let mut b = Binds::default();
         let t = b.text(tenant.clone());
         let rows: Vec<String> = chunk
@@ -420,7 +443,7 @@ async fn write_keys_and_events(
         .iter()
         .flat_map(|w| w.events.iter().map(move |e| (w.asset.id, e)))
         .collect();
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+    for chunk in events.chunks(chunks.rows) {
         let mut b = Binds::default();
         let t = b.text(tenant.clone());
         let rows: Vec<String> = chunk
@@ -592,7 +615,7 @@ impl AssetStore for SqlStore {
         let macs: BTreeSet<String> = keys.macs.iter().cloned().collect();
         for (kind, values) in [("mac", &macs), ("name", &names), ("ip", &ip_values)] {
             let values: Vec<&String> = values.iter().collect();
-            for chunk in values.chunks(ROWS_PER_STATEMENT * 5) {
+            for chunk in values.chunks(Chunks::of(self.backend).rows * 5) {
                 let mut b = Binds::default();
                 let t = b.text(tenant.clone());
                 let ph: Vec<String> = chunk.iter().map(|v| b.text((*v).clone())).collect();
@@ -616,7 +639,7 @@ impl AssetStore for SqlStore {
         }
         let ids: Vec<String> = found.into_iter().collect();
         let mut assets = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(ROWS_PER_STATEMENT * 5) {
+        for chunk in ids.chunks(Chunks::of(self.backend).rows * 5) {
             assets.extend(self.assets_by_ids(scope, chunk).await?);
         }
         Ok(assets)
@@ -724,8 +747,9 @@ impl AssetStore for SqlStore {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        write_assets(tx.conn(), scope, &batch.assets).await?;
-        write_keys_and_events(tx.conn(), scope, &batch.assets).await?;
+        let chunks = Chunks::of(self.backend);
+        write_assets(tx.conn(), chunks, scope, &batch.assets).await?;
+        write_keys_and_events(tx.conn(), chunks, scope, &batch.assets).await?;
         for f in &batch.findings {
             write_finding(tx.conn(), scope, f).await?;
         }
@@ -733,7 +757,9 @@ impl AssetStore for SqlStore {
         if let Some(entry) = audit {
             self.append_in(tx.conn(), entry).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.analyze_after_growth(batch).await;
+        Ok(())
     }
 
     async fn delete_asset(
@@ -1133,5 +1159,60 @@ mod tests {
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
+
+/// How much the inventory tables grew since PostgreSQL's planner statistics
+/// were last refreshed by this process.
+#[derive(Debug, Default)]
+pub(crate) struct Growth {
+    /// Rows written since the last `ANALYZE`.
+    since: std::sync::atomic::AtomicU64,
+    /// Rows written up to the last `ANALYZE`.
+    before: std::sync::atomic::AtomicU64,
+    running: std::sync::atomic::AtomicBool,
+}
+
+/// An `ANALYZE` no earlier than after this many rows.
+const ANALYZE_AFTER_ROWS: u64 = 2_000;
+
+impl SqlStore {
+    /// Refreshes PostgreSQL's statistics of the inventory tables whenever
+    /// this process has written more rows to them than it had when it last
+    /// did (so about log2(rows) times over a bulk import). Without it, a
+    /// first big import into an empty inventory runs on statistics of an
+    /// empty table: the planner filters the candidate lookups instead of
+    /// using the index's `value` column and the import slows quadratically.
+    /// Autovacuum catches up only a minute later. Only the tables the
+    /// import searches by more than a primary key are analysed. SQLite's
+    /// planner does not depend on statistics that way.
+    async fn analyze_after_growth(&self, batch: &InventoryBatch) {
+        use std::sync::atomic::Ordering;
+        if !matches!(self.backend, Backend::Postgres) {
+            return;
+        }
+        let rows = u64::try_from(batch.assets.len() + batch.findings.len()).unwrap_or(u64::MAX);
+        let g = &self.growth;
+        let since = g.since.fetch_add(rows, Ordering::Relaxed) + rows;
+        let before = g.before.load(Ordering::Relaxed);
+        if since < ANALYZE_AFTER_ROWS.max(before) || g.running.swap(true, Ordering::Acquire) {
+            return;
+        }
+        g.since.fetch_sub(since, Ordering::Relaxed);
+        g.before.fetch_add(since, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let done = sqlx::query("ANALYZE asset_keys, findings")
+            .execute(self.pool())
+            .await;
+        g.running.store(false, Ordering::Release);
+        match done {
+            Ok(_) => tracing::debug!(
+                rows = before + since,
+                ms = started.elapsed().as_millis(),
+                "inventory statistics refreshed"
+            ),
+            // The write is committed; stale statistics only cost speed.
+            Err(e) => tracing::warn!(error = %e, "ANALYZE of the inventory tables failed"),
+        }
     }
 }

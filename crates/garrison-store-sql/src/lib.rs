@@ -38,6 +38,9 @@ pub struct SqlStore {
     /// transaction that tries to upgrade from reading to writing; taking this
     /// lock before every write transaction queues writers in-process instead.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Rows written to the inventory tables, for keeping PostgreSQL's
+    /// planner statistics current during bulk imports.
+    growth: Arc<inventory::Growth>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -58,6 +61,7 @@ impl SqlStore {
             backend,
             chain_key,
             write_lock,
+            growth: Arc::default(),
         }
     }
 

@@ -524,12 +524,21 @@ async fn hostile_xml_is_refused_and_reads_nothing_local() {
         ));
     }
     lol.push_str("]>\n<nmaprun><host><address addr=\"10.0.0.8\" addrtype=\"ipv4\"/><hostnames><hostname name=\"&lol9;\"/></hostnames></host></nmaprun>\n");
-    let parameter = "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://127.0.0.1:9/x.dtd\"> %p;]>\n<report id=\"x\"/>\n";
+    // A listener the hostile documents point at: it must see no connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let parameter = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://127.0.0.1:{port}/x.dtd\"> %p;]>\n<report id=\"x\"/>\n"
+    );
+    let remote = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun SYSTEM \"http://127.0.0.1:{port}/nmap.dtd\">\n<nmaprun><host><status state=\"up\"/><address addr=\"10.0.0.7\" addrtype=\"ipv4\"/></host></nmaprun>\n"
+    );
 
     for (name, text) in [
         ("xxe.nessus", xxe.as_str()),
         ("lol.xml", lol.as_str()),
-        ("param.xml", parameter),
+        ("param.xml", parameter.as_str()),
     ] {
         let i = import(
             &t,
@@ -569,6 +578,22 @@ async fn hostile_xml_is_refused_and_reads_nothing_local() {
             .iter()
             .all(|i| !format!("{i:?}").contains("TOP-SECRET")),
         "the local file was never read"
+    );
+    // An external DTD named in a bare declaration (Qualys names its own) is
+    // harmless while it is never fetched: the document imports without it.
+    let i = import(
+        &t,
+        &op,
+        tenant,
+        &write(dir.path(), "remote-dtd.xml", &remote),
+        ImportKind::Scan,
+    )
+    .await;
+    assert_eq!(i.status, ImportStatus::Completed, "{i:?}");
+    assert_eq!(i.counts.assets_created, 1);
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "no connection was opened to the documents' URLs"
     );
 }
 

@@ -13,6 +13,10 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, ServeArgs};
 use crate::commands::{admin, bench, demo, import, serve};
+
+/// mimalloc rather than glibc's malloc: see the workspace manifest.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crate::config::{Config, Flags, LogFormat, ProcessEnv};
 
 /// Exit status for a bad configuration or command line.
