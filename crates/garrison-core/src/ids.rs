@@ -95,6 +95,10 @@ id_type!(
     /// One import of a file (asset list, scan report, vulnerability data).
     ImportId
 );
+id_type!(
+    /// One normalised security event.
+    EventId
+);
 
 #[cfg(test)]
 mod tests {

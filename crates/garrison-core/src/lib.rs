@@ -7,6 +7,7 @@
 pub mod asset;
 pub mod audit;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod model;
 pub mod password;
@@ -18,7 +19,7 @@ pub mod validate;
 
 pub use error::ErrorCode;
 pub use ids::{
-    AssetId, AuditId, FindingId, ImportId, RangeId, SessionId, TenantId, TokenId, UserId,
+    AssetId, AuditId, EventId, FindingId, ImportId, RangeId, SessionId, TenantId, TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;
