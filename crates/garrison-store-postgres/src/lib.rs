@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "inventory version",
         sql: include_str!("../migrations/0005_inventory_version.sql"),
     },
+    Migration {
+        version: 6,
+        name: "events",
+        sql: include_str!("../migrations/0006_events.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

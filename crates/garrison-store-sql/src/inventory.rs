@@ -325,18 +325,9 @@ async fn write_assets(
     }
     let new: Vec<&garrison_store::AssetWrite> = writes.iter().filter(|w| w.is_new).collect();
     for chunk in new.chunks(chunks.assets) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let first = i * ASSET_COLUMN_COUNT + 1;
-                let ph: Vec<String> = (first..first + ASSET_COLUMN_COUNT)
-                    .map(|n| format!("${n}"))
-                    .collect();
-                format!("({})", ph.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO assets ({ASSET_COLUMNS}) VALUES {}",
-            rows.join(", ")
+            crate::values_list(chunk.len(), ASSET_COLUMN_COUNT)
         );
         let mut q = sqlx::query(safe(sql));
         for w in chunk {

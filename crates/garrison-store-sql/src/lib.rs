@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod events;
 mod inventory;
 pub mod migrate;
 mod row;
@@ -81,6 +82,45 @@ impl SqlStore {
     }
 }
 
+/// The few SQL fragments that differ between the backends: reading a field
+/// out of an event's JSON text, and case-insensitive matching.
+impl SqlStore {
+    /// The bound value that names field `name` for [`SqlStore::field_text`]:
+    /// a JSON path on SQLite, the key itself on PostgreSQL. `name` has been
+    /// checked with `garrison_store::events::valid_field_name`, so it holds
+    /// no quote.
+    fn field_arg(&self, name: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("$.\"{name}\""),
+            Backend::Postgres => name.to_owned(),
+        }
+    }
+
+    /// The value of the field named by the bound value `arg` (from
+    /// [`SqlStore::field_arg`]) in the `fields` column, as text: strings
+    /// decoded, numbers as written, booleans `true`/`false`, lists as their
+    /// JSON text, NULL when absent. PostgreSQL parses the text as `json`
+    /// (not `jsonb`), which keeps it as written and accepts any escape.
+    fn field_text(&self, arg: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!(
+                "(CASE json_type(fields, {arg}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                 ELSE CAST(json_extract(fields, {arg}) AS TEXT) END)"
+            ),
+            Backend::Postgres => format!("(fields::json ->> {arg})"),
+        }
+    }
+
+    /// `column` contains the LIKE pattern bound at `pattern`, ignoring ASCII
+    /// case (SQLite's LIKE already does; PostgreSQL's needs ILIKE).
+    fn like_nocase(&self, column: &str, pattern: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{column} LIKE {pattern} ESCAPE '\\'"),
+            Backend::Postgres => format!("{column} ILIKE {pattern} ESCAPE '\\'"),
+        }
+    }
+}
+
 struct WriteTx<'a> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _guard: Option<MutexGuard<'a, ()>>,
@@ -134,6 +174,15 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 fn placeholders(start: usize, count: usize) -> String {
     (start..start + count)
         .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `VALUES` list of a multi-row insert: `rows` groups of `columns`
+/// numbered placeholders, `($1, $2), ($3, $4)`.
+pub(crate) fn values_list(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * columns + 1, columns)))
         .collect::<Vec<_>>()
         .join(", ")
 }

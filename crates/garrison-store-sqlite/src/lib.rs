@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "inventory version",
         sql: include_str!("../migrations/0005_inventory_version.sql"),
     },
+    Migration {
+        version: 6,
+        name: "events",
+        sql: include_str!("../migrations/0006_events.sql"),
+    },
 ];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]
@@ -60,11 +65,15 @@ pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
+                // The busy timeout first: a new connection's
+                // `journal_mode` statement needs a lock that a writer on
+                // another connection may hold for a moment, and without
+                // the timeout it fails at once with "database is locked".
                 sqlx::raw_sql(
-                    "PRAGMA journal_mode = WAL;
+                    "PRAGMA busy_timeout = 10000;
+                     PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA busy_timeout = 10000;
                      PRAGMA temp_store = MEMORY;",
                 )
                 .execute(conn)

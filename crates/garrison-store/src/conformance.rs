@@ -16,7 +16,11 @@ use garrison_core::{
     Principal, Role, Secret, SessionId, TenantId, TenantScope, Timestamp, TokenId, UserId,
 };
 
-use crate::{AuditQuery, SessionChange, Store, StoreError, UserFilter};
+use garrison_core::event::{Event, Fields};
+
+use crate::{
+    AuditQuery, EventCursor, EventFilter, EventQuery, SessionChange, Store, StoreError, UserFilter,
+};
 
 /// A fresh store, the key its audit chain is sealed with, and whatever must
 /// live as long as the store (a temporary directory, a database to drop).
@@ -63,6 +67,11 @@ macro_rules! conformance_suite {
             inventory_findings_are_upserted_listed_and_scoped,
             inventory_imports_and_ranges,
             inventory_scores_may_be_missing_then_present,
+            events_round_trip_exactly_and_reinserts_are_no_ops,
+            events_are_paged_newest_first,
+            events_are_filtered_and_counted,
+            events_are_isolated_by_tenant,
+            event_retention_purges_only_old_events_of_the_tenant,
             vulns_keep_each_sources_columns,
             vulns_are_found_by_id_and_by_product,
             vulns_take_large_epss_batches,
@@ -2041,4 +2050,533 @@ pub async fn inventory_scores_may_be_missing_then_present(f: &Fixture) {
             "scores round-trip exactly"
         );
     }
+}
+
+fn ev(tenant: TenantId, ms: i64, fields: &[(&str, garrison_core::event::Value)]) -> Event {
+    let mut f = Fields::new();
+    for (n, v) in fields {
+        f.set((*n).to_owned(), v.clone());
+    }
+    Event {
+        id: garrison_core::EventId::new(),
+        tenant_id: tenant,
+        timestamp: t(ms),
+        received_at: t(ms + 5),
+        source_id: "listener:udp-514".to_owned(),
+        parser: "rfc5424".to_owned(),
+        severity: 40,
+        fields: f,
+        original: format!("<134>1 event at {ms}"),
+    }
+}
+
+fn ip(s: &str) -> garrison_core::event::Value {
+    garrison_core::event::Value::Ip(s.parse().expect("ip"))
+}
+
+async fn search(
+    store: &dyn Store,
+    access: &garrison_core::TenantAccess,
+    q: EventQuery,
+) -> crate::Page<Event> {
+    store.search_events(access, &q).await.expect("search")
+}
+
+fn ids(page: &crate::Page<Event>) -> Vec<garrison_core::EventId> {
+    page.items.iter().map(|e| e.id).collect()
+}
+
+pub async fn events_round_trip_exactly_and_reinserts_are_no_ops(f: &Fixture) {
+    use garrison_core::event::Value as V;
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let mut e = ev(
+        a,
+        10,
+        &[
+            ("source.ip", ip("10.0.0.5")),
+            ("destination.ip", ip("2001:db8::7")),
+            ("destination.port", V::Int(443)),
+            ("event.duration", V::Float(1.5)),
+            ("network.transport", V::from("tcp")),
+            ("tls.established", V::Bool(true)),
+            ("related.ip", V::List(vec![ip("10.0.0.5"), ip("::1")])),
+            (
+                "labels.mixed",
+                V::List(vec![V::Int(1), V::from("x"), V::Bool(false)]),
+            ),
+            ("user.name", V::from("10.9.9.9")),
+            (
+                "http.request.body",
+                V::from("<script>alert(\"x&y\")</script> 'q' \\ %_ é 🛡"),
+            ),
+        ],
+    );
+    e.original = "<134>1 - <script>alert('x')</script> \"q\" \\n %_ &amp; é 🛡\ttab".to_owned();
+    e.severity = 73;
+    let other = ev(a, 20, &[("source.ip", ip("10.0.0.6"))]);
+    let n = store
+        .insert_events(&[e.clone(), other.clone()])
+        .await
+        .expect("insert");
+    assert_eq!(n, 2);
+    let back = store.get_event(&op().access(), e.id).await.expect("get");
+    assert_eq!(back, e, "every field comes back typed and byte-identical");
+    assert_eq!(back.original.as_bytes(), e.original.as_bytes());
+    assert_eq!(
+        back.fields.get("user.name"),
+        Some(&V::from("10.9.9.9")),
+        "text that reads as an address stays text"
+    );
+
+    // At-least-once delivery: the same events again add nothing.
+    assert_eq!(store.insert_events(&[e.clone()]).await.expect("again"), 0);
+    let third = ev(a, 30, &[]);
+    assert_eq!(
+        store
+            .insert_events(&[other.clone(), third.clone(), third.clone()])
+            .await
+            .expect("mixed"),
+        1,
+        "only the new event counts, even when a batch repeats it"
+    );
+    assert_eq!(store.insert_events(&[]).await.expect("empty"), 0);
+    let page = search(store, &access_of(&[a]), EventQuery::default()).await;
+    assert_eq!(page.total, 3);
+    assert_eq!(ids(&page), vec![third.id, other.id, e.id]);
+    assert_eq!(page.items[2], e);
+
+    assert!(matches!(
+        store
+            .get_event(&op().access(), garrison_core::EventId::new())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn events_are_paged_newest_first(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    // Many events in one batch (several statements on every backend), a
+    // run of them sharing one timestamp.
+    let mut batch: Vec<Event> = (0..1_210).map(|i| ev(a, i / 3, &[])).collect();
+    batch.reverse();
+    assert_eq!(store.insert_events(&batch).await.expect("insert"), 1_210);
+    let mut expected: Vec<(Timestamp, String)> = batch
+        .iter()
+        .map(|e| (e.timestamp, e.id.to_string()))
+        .collect();
+    expected.sort();
+    expected.reverse();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = search(
+            store,
+            &access_of(&[a]),
+            EventQuery {
+                after,
+                limit: 7,
+                ..EventQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(page.total, 1_210, "the total ignores the cursor");
+        let Some(last) = page.items.last() else {
+            break;
+        };
+        after = Some(EventCursor::after(last));
+        seen.extend(page.items.iter().map(|e| (e.timestamp, e.id.to_string())));
+        pages += 1;
+        assert!(pages < 200, "pagination ends");
+    }
+    assert_eq!(
+        seen, expected,
+        "newest first by (time, id), nothing lost or repeated"
+    );
+
+    let big = search(
+        store,
+        &access_of(&[a]),
+        EventQuery {
+            limit: 5_000,
+            ..EventQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        big.items.len(),
+        crate::MAX_EVENT_PAGE as usize,
+        "limit is capped"
+    );
+
+    // Time range: from inclusive, until exclusive.
+    let window = search(
+        store,
+        &access_of(&[a]),
+        EventQuery {
+            from: Some(t(10)),
+            until: Some(t(12)),
+            ..EventQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(window.total, 6);
+    assert!(
+        window
+            .items
+            .iter()
+            .all(|e| e.timestamp >= t(10) && e.timestamp < t(12))
+    );
+}
+
+pub async fn events_are_filtered_and_counted(f: &Fixture) {
+    use garrison_core::event::Value as V;
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let all = access_of(&[a]);
+    let mut e1 = ev(
+        a,
+        1,
+        &[
+            ("source.ip", ip("10.1.2.3")),
+            ("destination.ip", ip("192.0.2.10")),
+            ("destination.port", V::Int(443)),
+            ("user.name", V::from("Alice")),
+            ("tls.established", V::Bool(true)),
+        ],
+    );
+    e1.original = "Accepted password for ALICE from 10.1.2.3".to_owned();
+    e1.severity = 20;
+    let mut e2 = ev(
+        a,
+        2,
+        &[
+            ("source.ip", ip("2001:db8:1::5")),
+            ("destination.ip", ip("10.200.0.1")),
+            ("destination.port", V::Int(22)),
+            ("user.name", V::from("bob_admin")),
+        ],
+    );
+    e2.original = "Failed password for bob 100% sure".to_owned();
+    e2.severity = 70;
+    e2.parser = "cef".to_owned();
+    let mut e3 = ev(
+        a,
+        3,
+        &[
+            ("source.ip", ip("::ffff:10.1.9.9")),
+            ("destination.port", V::Int(443)),
+            ("user.name", V::from("carol")),
+        ],
+    );
+    e3.severity = 90;
+    e3.parser = "cef".to_owned();
+    let e4 = ev(a, 4, &[("destination.ip", ip("2001:db8:2::1"))]);
+    store
+        .insert_events(&[e1.clone(), e2.clone(), e3.clone(), e4.clone()])
+        .await
+        .expect("insert");
+    let by = |filters: Vec<EventFilter>| {
+        let all = all.clone();
+        async move {
+            let page = search(
+                store,
+                &all,
+                EventQuery {
+                    filters,
+                    ..EventQuery::default()
+                },
+            )
+            .await;
+            assert_eq!(page.total as usize, page.items.len());
+            ids(&page)
+        }
+    };
+    let eq = |n: &str, v: &str| EventFilter::FieldEquals(n.to_owned(), v.to_owned());
+    let has = |n: &str, v: &str| EventFilter::FieldContains(n.to_owned(), v.to_owned());
+    let cidr = |n: Option<&str>, c: &str| EventFilter::IpIn(n.map(str::to_owned), c.to_owned());
+
+    assert_eq!(
+        by(vec![eq("destination.port", "443")]).await,
+        vec![e3.id, e1.id]
+    );
+    assert_eq!(by(vec![eq("user.name", "Alice")]).await, vec![e1.id]);
+    assert_eq!(
+        by(vec![eq("user.name", "alice")]).await,
+        vec![],
+        "equals is exact"
+    );
+    assert_eq!(by(vec![eq("source.ip", "10.1.2.3")]).await, vec![e1.id]);
+    assert_eq!(by(vec![eq("tls.established", "true")]).await, vec![e1.id]);
+    assert_eq!(by(vec![eq("no.such.field", "x")]).await, vec![]);
+    assert_eq!(by(vec![has("user.name", "ADMIN")]).await, vec![e2.id]);
+    assert_eq!(
+        by(vec![has("user.name", "_")]).await,
+        vec![e2.id],
+        "LIKE wildcards are taken literally"
+    );
+    assert_eq!(
+        by(vec![has("destination.port", "44")]).await,
+        vec![e3.id, e1.id]
+    );
+
+    assert_eq!(
+        by(vec![cidr(None, "10.0.0.0/8")]).await,
+        vec![e3.id, e2.id, e1.id]
+    );
+    assert_eq!(
+        by(vec![cidr(Some("source.ip"), "10.1.0.0/16")]).await,
+        vec![e3.id, e1.id]
+    );
+    assert_eq!(
+        by(vec![cidr(Some("destination.ip"), "10.0.0.0/8")]).await,
+        vec![e2.id]
+    );
+    assert_eq!(
+        by(vec![cidr(None, "10.1.2.3")]).await,
+        vec![e1.id],
+        "a bare address"
+    );
+    assert_eq!(by(vec![cidr(None, "10.1.2.3/32")]).await, vec![e1.id]);
+    assert_eq!(
+        by(vec![cidr(None, "2001:db8::/32")]).await,
+        vec![e4.id, e2.id]
+    );
+    assert_eq!(
+        by(vec![cidr(Some("source.ip"), "2001:db8:1::/48")]).await,
+        vec![e2.id]
+    );
+    assert_eq!(by(vec![cidr(None, "192.0.2.0/24")]).await, vec![e1.id]);
+    assert_eq!(
+        by(vec![cidr(None, "0.0.0.0/0")]).await.len(),
+        3,
+        "every IPv4 address"
+    );
+
+    assert_eq!(
+        by(vec![EventFilter::Text("password FOR".into())]).await,
+        vec![e2.id, e1.id]
+    );
+    assert_eq!(
+        by(vec![EventFilter::Text("100%".into())]).await,
+        vec![e2.id]
+    );
+    assert_eq!(by(vec![EventFilter::Text("1%".into())]).await, vec![]);
+    assert_eq!(
+        by(vec![EventFilter::SeverityAtLeast(70)]).await,
+        vec![e3.id, e2.id]
+    );
+    assert_eq!(
+        by(vec![EventFilter::Parser("cef".into())]).await,
+        vec![e3.id, e2.id]
+    );
+    assert_eq!(
+        by(vec![
+            EventFilter::Parser("cef".into()),
+            eq("destination.port", "443"),
+            cidr(None, "10.0.0.0/8"),
+        ])
+        .await,
+        vec![e3.id],
+        "conditions combine"
+    );
+
+    let counts = store
+        .count_events_by(&all, &EventQuery::default(), "destination.port", 10)
+        .await
+        .expect("counts");
+    assert_eq!(counts, vec![("443".to_owned(), 2), ("22".to_owned(), 1)]);
+    let counts = store
+        .count_events_by(
+            &all,
+            &EventQuery {
+                filters: vec![EventFilter::SeverityAtLeast(50)],
+                ..EventQuery::default()
+            },
+            "source.ip",
+            1,
+        )
+        .await
+        .expect("counts");
+    assert_eq!(counts.len(), 1, "top N");
+    assert_eq!(counts[0].1, 1);
+
+    // Hostile field names and bad CIDRs are refused, never run.
+    for filter in [
+        eq("x') OR 1=1 --", "y"),
+        has("a\"b", "y"),
+        eq("$.a", "y"),
+        cidr(Some("user.name"), "10.0.0.0/8"),
+        cidr(None, "10.0.0.0/33"),
+        cidr(None, "'; DROP TABLE events; --"),
+    ] {
+        let q = EventQuery {
+            filters: vec![filter.clone()],
+            ..EventQuery::default()
+        };
+        assert!(q.invalid_part().is_some(), "{filter:?}");
+        assert!(store.search_events(&all, &q).await.is_err(), "{filter:?}");
+        assert!(
+            store
+                .count_events_by(&all, &q, "user.name", 5)
+                .await
+                .is_err(),
+            "{filter:?}"
+        );
+    }
+    assert!(
+        store
+            .count_events_by(&all, &EventQuery::default(), "a' || 'b", 5)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        search(store, &all, EventQuery::default()).await.total,
+        4,
+        "nothing was harmed"
+    );
+}
+
+pub async fn events_are_isolated_by_tenant(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let ea = ev(
+        a,
+        1,
+        &[("user.name", "alice".into()), ("source.ip", ip("10.0.0.1"))],
+    );
+    let eb = ev(
+        b,
+        2,
+        &[("user.name", "bob".into()), ("source.ip", ip("10.0.0.2"))],
+    );
+    store
+        .insert_events(&[ea.clone(), eb.clone()])
+        .await
+        .expect("insert");
+
+    let only_b = access_of(&[b]);
+    let q = EventQuery::default();
+    assert_eq!(ids(&search(store, &only_b, q.clone()).await), vec![eb.id]);
+    let page = search(
+        store,
+        &only_b,
+        EventQuery {
+            tenant: Some(a),
+            ..EventQuery::default()
+        },
+    )
+    .await;
+    assert!(page.items.is_empty(), "naming another tenant shows nothing");
+    assert_eq!(page.total, 0);
+    for filter in [
+        EventFilter::FieldEquals("user.name".into(), "alice".into()),
+        EventFilter::IpIn(None, "10.0.0.1".into()),
+        EventFilter::Text("event".into()),
+    ] {
+        let q = EventQuery {
+            filters: vec![filter],
+            ..EventQuery::default()
+        };
+        let page = search(store, &only_b, q).await;
+        assert!(page.items.iter().all(|e| e.tenant_id == b));
+    }
+    assert!(matches!(
+        store.get_event(&only_b, ea.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_event(&access_of(&[]), eb.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.get_event(&only_b, eb.id).await.expect("own").id,
+        eb.id
+    );
+    let counts = store
+        .count_events_by(&only_b, &q, "user.name", 10)
+        .await
+        .expect("counts");
+    assert_eq!(counts, vec![("bob".to_owned(), 1)]);
+    assert!(
+        store
+            .count_events_by(&access_of(&[]), &q, "user.name", 10)
+            .await
+            .expect("counts")
+            .is_empty()
+    );
+    assert!(
+        search(store, &access_of(&[]), q.clone())
+            .await
+            .items
+            .is_empty()
+    );
+
+    let both = search(store, &access_of(&[a, b]), q.clone()).await;
+    assert_eq!(ids(&both), vec![eb.id, ea.id]);
+    assert_eq!(search(store, &op().access(), q).await.total, 2);
+}
+
+pub async fn event_retention_purges_only_old_events_of_the_tenant(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    assert_eq!(
+        store.event_retention_days(&scope(a)).await.expect("days"),
+        crate::DEFAULT_EVENT_RETENTION_DAYS
+    );
+    let thirty = std::num::NonZeroU32::new(30).expect("non-zero");
+    store
+        .set_event_retention_days(&scope(a), thirty, t(5), &audit(Action::TenantUpdated))
+        .await
+        .expect("set");
+    store
+        .set_event_retention_days(
+            &scope(a),
+            std::num::NonZeroU32::new(7).expect("non-zero"),
+            t(6),
+            &audit(Action::TenantUpdated),
+        )
+        .await
+        .expect("set again");
+    assert_eq!(
+        store.event_retention_days(&scope(a)).await.expect("days"),
+        7
+    );
+    assert_eq!(
+        store.event_retention_days(&scope(b)).await.expect("days"),
+        90
+    );
+
+    let old_a = ev(a, 100, &[]);
+    let new_a = ev(a, 200, &[]);
+    let edge_a = ev(a, 150, &[]);
+    let old_b = ev(b, 100, &[]);
+    store
+        .insert_events(&[old_a.clone(), new_a.clone(), edge_a.clone(), old_b.clone()])
+        .await
+        .expect("insert");
+    assert_eq!(
+        store.purge_events(&scope(a), t(150)).await.expect("purge"),
+        1
+    );
+    let left = search(store, &access_of(&[a]), EventQuery::default()).await;
+    assert_eq!(
+        ids(&left),
+        vec![new_a.id, edge_a.id],
+        "the cut-off is exclusive"
+    );
+    assert_eq!(
+        ids(&search(store, &access_of(&[b]), EventQuery::default()).await),
+        vec![old_b.id],
+        "another tenant's old events stay"
+    );
+    assert_eq!(
+        store.purge_events(&scope(a), t(150)).await.expect("again"),
+        0
+    );
 }

@@ -8,9 +8,13 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod events;
 pub mod inventory;
 pub mod vulns;
 
+pub use events::{
+    DEFAULT_EVENT_RETENTION_DAYS, EventCursor, EventFilter, EventQuery, EventStore, MAX_EVENT_PAGE,
+};
 pub use inventory::{
     AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, AssetWrite,
     FindingQuery, FindingStatusChange, ImportProgress, InventoryBatch, Page,
@@ -293,6 +297,7 @@ pub trait Store:
     + AuditStore
     + AssetStore
     + VulnStore
+    + EventStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
