@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod crypto;
 pub(crate) mod error;
+pub mod events;
 pub mod inventory;
 pub mod password;
 pub mod throttle;
@@ -61,6 +62,9 @@ pub struct App {
     throttle: throttle::LoginThrottle,
     /// Per-tenant asset indexes, rebuilt when the inventory version moves.
     asset_indexes: inventory::index::IndexCache,
+    /// The ingest pipeline, started by `start_pipeline` (the binary) or on
+    /// first use.
+    pipeline: std::sync::OnceLock<Arc<events::pipeline::Pipeline>>,
 }
 
 impl App {
@@ -79,6 +83,7 @@ impl App {
             settings,
             throttle,
             asset_indexes: inventory::index::IndexCache::default(),
+            pipeline: std::sync::OnceLock::new(),
         }
     }
 

@@ -52,6 +52,7 @@ pub enum Action {
     RangeDeleted,
     FindingStatusChanged,
     RiskWeightsChanged,
+    EventsIngested,
 }
 
 impl Action {
@@ -86,6 +87,7 @@ impl Action {
             Self::RangeDeleted => "range.deleted",
             Self::FindingStatusChanged => "finding.status_changed",
             Self::RiskWeightsChanged => "tenant.risk_weights_changed",
+            Self::EventsIngested => "events.ingested",
         }
     }
 }

@@ -77,13 +77,16 @@ impl Role {
                 self,
                 Self::MsspAdmin | Self::MsspAnalyst | Self::MsspEngineer | Self::CustomerAdmin
             ),
-            P::InventoryRead => true,
+            // Whoever sees a tenant's inventory sees its events.
+            P::InventoryRead | P::EventRead => true,
             P::InventoryManage => !matches!(self, Self::CustomerViewer),
             P::FindingTriage => matches!(
                 self,
                 Self::MsspAdmin | Self::MsspAnalyst | Self::CustomerAdmin | Self::CustomerResponder
             ),
-            P::VulnDataManage => matches!(self, Self::MsspAdmin | Self::MsspEngineer),
+            P::VulnDataManage | P::EventIngest => {
+                matches!(self, Self::MsspAdmin | Self::MsspEngineer)
+            }
         }
     }
 
@@ -151,6 +154,10 @@ pub enum Permission {
     FindingTriage,
     /// Import the vulnerability data all tenants share (NVD, KEV, EPSS).
     VulnDataManage,
+    /// Search and read a tenant's security events.
+    EventRead,
+    /// Feed events into a tenant (log files, sensors' ingest).
+    EventIngest,
 }
 
 #[cfg(test)]
@@ -173,6 +180,22 @@ mod tests {
         assert!(Role::CustomerAdmin.can_grant(Role::CustomerViewer));
         assert!(!Role::MsspAnalyst.can_grant(Role::CustomerViewer));
         assert!(Role::MsspAdmin.can_grant(Role::MsspAdmin));
+    }
+
+    #[test]
+    fn events_are_read_by_inventory_readers_and_ingested_by_mssp_operators() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.can(Permission::EventRead),
+                role.can(Permission::InventoryRead),
+                "{role}"
+            );
+            assert_eq!(
+                role.can(Permission::EventIngest),
+                matches!(role, Role::MsspAdmin | Role::MsspEngineer),
+                "{role}"
+            );
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use garrison_core::event::Event;
-use garrison_core::ids::TenantId;
+use garrison_core::ids::{EventId, TenantId};
 use garrison_core::{Clock, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,12 @@ pub trait Message: Serialize + DeserializeOwned + Send + Sync + fmt::Debug + 'st
 /// A line (or JSON record) as a listener received it, before parsing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawLine {
+    /// The id of the event this line becomes, fixed by the publisher when
+    /// the line is received (`EventId::new()`, a UUIDv7): a batch delivered
+    /// again makes events with the same ids, which the store's idempotent
+    /// insert keeps once. (Deriving ids from the content instead would
+    /// merge two identical lines received in the same millisecond.)
+    pub id: EventId,
     pub tenant: TenantId,
     /// The listener, ingest token or file it came through.
     pub source_id: String,
@@ -81,6 +87,20 @@ pub struct RawLine {
     /// The line without its terminator; invalid UTF-8 replaced by the
     /// listener.
     pub line: String,
+    /// Set by a publisher that wants to know when the line is stored (a
+    /// file ingestion, an HTTP request answered after the commit); `None`
+    /// for listeners, which do not wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<ReceiptTag>,
+}
+
+/// Which receipt a line counts towards, and the publisher's own number for
+/// it (a file's line number), reported back with a parse failure. Tokens
+/// are local to the process that issued them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptTag {
+    pub token: u64,
+    pub ordinal: u64,
 }
 
 impl Message for RawLine {
@@ -937,11 +957,13 @@ mod tests {
 
     fn line(tenant: TenantId, id: u64) -> RawLine {
         RawLine {
+            id: EventId::new(),
             tenant,
             source_id: "test".into(),
             received_at: T0,
             format: Format::Auto,
             line: id.to_string(),
+            receipt: None,
         }
     }
 
@@ -1440,10 +1462,18 @@ mod tests {
 
     #[test]
     fn messages_serialise_for_a_remote_bus() {
-        let m = line(TenantId::new(), 7);
+        let mut m = line(TenantId::new(), 7);
         let json = serde_json::to_string(&m).expect("serialise");
         assert!(json.contains(r#""format":"auto""#), "{json}");
+        assert!(!json.contains("receipt"), "{json}");
         let back: RawLine = serde_json::from_str(&json).expect("deserialise");
         assert_eq!(back, m);
+        m.receipt = Some(ReceiptTag {
+            token: 3,
+            ordinal: 41,
+        });
+        let json = serde_json::to_string(&m).expect("serialise");
+        let back: RawLine = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, m, "the id and the receipt travel with the line");
     }
 }

@@ -436,11 +436,13 @@ impl Ctx {
 
     fn raw_line(&self, frame: Frame, received_at: garrison_core::Timestamp) -> RawLine {
         RawLine {
+            id: garrison_core::EventId::new(),
             tenant: self.tenant,
             source_id: self.id.clone(),
             received_at,
             format: self.format,
             line: frame.line,
+            receipt: None,
         }
     }
 

@@ -116,6 +116,8 @@ pub const PASSWORD: &str = "violet quietly crosses the harbour";
 /// test moves by hand.
 pub struct TestApp {
     pub app: Arc<App>,
+    /// The store behind the app, for checking what use cases wrote.
+    pub store: Arc<dyn Store>,
     pub router: Router,
     pub clock: Arc<ManualClock>,
     pub keys: Keys,
@@ -144,7 +146,12 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(Timestamp::from_millis(
             i64::try_from(start.as_millis()).expect("fits"),
         )));
-        let app = Arc::new(App::new(store, clock.clone(), keys.clone(), settings));
+        let app = Arc::new(App::new(
+            store.clone(),
+            clock.clone(),
+            keys.clone(),
+            settings,
+        ));
         // Each app has its own upload directory, so a test can check that
         // nothing was left behind.
         let uploads = tempfile::tempdir().expect("upload dir");
@@ -155,6 +162,7 @@ impl TestApp {
         let router = garrison_web::router(WebState::new(app.clone(), web.clone()));
         Self {
             app,
+            store,
             router,
             clock,
             keys,

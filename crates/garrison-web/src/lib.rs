@@ -192,8 +192,8 @@ const UPLOAD_LIMIT: usize = 64 * 1024 * 1024 * 1024;
 fn build() -> Builder {
     use Access::{Api, Login, Portal, Public};
     use api::{
-        audit as a_audit, inventory as inv, me, tenants as a_tenants, tokens as a_tokens,
-        users as a_users,
+        audit as a_audit, events as a_events, inventory as inv, me, tenants as a_tenants,
+        tokens as a_tokens, users as a_users,
     };
     use portal::{
         account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
@@ -301,6 +301,10 @@ fn build() -> Builder {
         "/api/v1/tenants/{tenant_id}/ranges/{range_id}",
         inv::delete_range,
     )
+    // Events API
+    .get(Api, "/api/v1/events", a_events::list)
+    .get(Api, "/api/v1/events/counts", a_events::counts)
+    .get(Api, "/api/v1/events/{event_id}", a_events::show)
     // Portal: login steps
     .get(Login, "/login", login::form)
     .post(Login, "/login", login::submit)

@@ -53,6 +53,7 @@ struct Inventory {
     finding: String,
     import: String,
     range: String,
+    event: String,
 }
 
 /// Ids put into a request.
@@ -66,6 +67,7 @@ struct Ids {
     finding: String,
     import: String,
     range: String,
+    event: String,
 }
 
 fn random() -> String {
@@ -85,6 +87,7 @@ impl Fx {
                 finding: self.inv_a.finding.clone(),
                 import: self.inv_a.import.clone(),
                 range: self.inv_a.range.clone(),
+                event: self.inv_a.event.clone(),
             },
             Target::Other => Ids {
                 tenant: self.b.id.to_string(),
@@ -96,6 +99,7 @@ impl Fx {
                 finding: self.inv_b.finding.clone(),
                 import: self.inv_b.import.clone(),
                 range: self.inv_b.range.clone(),
+                event: self.inv_b.event.clone(),
             },
             Target::Missing => Ids {
                 tenant: random(),
@@ -107,6 +111,7 @@ impl Fx {
                 finding: random(),
                 import: random(),
                 range: random(),
+                event: random(),
             },
         }
     }
@@ -123,6 +128,8 @@ impl Fx {
             self.inv_b.finding.clone(),
             self.inv_b.import.clone(),
             self.inv_b.range.clone(),
+            self.inv_b.event.clone(),
+            "bravo-event".to_owned(),
             "bravo-host".to_owned(),
             "10.66.0.".to_owned(),
         ]
@@ -260,12 +267,46 @@ async fn inventory(
         .await
         .expect("range")
         .id;
+    let event = event(t, tenant, host, ip).await;
     Inventory {
         asset: asset.to_string(),
         finding: finding.to_string(),
         import: import.id.to_string(),
         range: range.to_string(),
+        event,
     }
+}
+
+/// Stores one event for the tenant, as the ingest pipeline would (a
+/// system path), a minute old; its id. Its fields and message carry the
+/// tenant's host name (`bravo-…` is a marker of tenant B) and address.
+async fn event(t: &TestApp, tenant: garrison_core::TenantId, host: &str, ip: &str) -> String {
+    use garrison_core::Clock as _;
+    use garrison_core::event::{Event, Fields, Value};
+    let now = t.clock.now();
+    let slug = host.split('-').next().unwrap_or(host);
+    let mut fields = Fields::new();
+    fields.set("source.ip", Value::Ip(ip.parse().expect("ip")));
+    fields.set("host.name", format!("{slug}-event-host"));
+    let e = Event {
+        id: garrison_core::EventId::new(),
+        tenant_id: tenant,
+        timestamp: now.minus(std::time::Duration::from_secs(60)),
+        received_at: now,
+        source_id: "walk".to_owned(),
+        parser: "rfc5424".to_owned(),
+        severity: 40,
+        fields,
+        original: format!("<34>1 - {host} sshd - - - {slug}-event login failed"),
+    };
+    assert_eq!(
+        t.store
+            .insert_events(std::slice::from_ref(&e))
+            .await
+            .expect("events"),
+        1
+    );
+    e.id.to_string()
 }
 
 fn garrison_scan_progress() -> garrison_app::inventory::Progress {
@@ -607,6 +648,18 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/api/v1/tenants/{tenant_id}/ranges/{range_id}",
         case(true, only(MANAGERS, 204, 403)).fresh(Fresh::Range),
     );
+    // Events API: every role reads its tenants' events.
+    add(
+        M::GET,
+        "/api/v1/events",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/api/v1/events/counts",
+        case(true, all(200)).query("?tenant={tenant_id}&field=host.name"),
+    );
+    add(M::GET, "/api/v1/events/{event_id}", case(true, all(200)));
     // Portal
     add(M::GET, "/", case(false, all(200)));
     add(
@@ -866,6 +919,7 @@ fn fill(template: &str, ids: &Ids) -> String {
         .replace("{finding_id}", &ids.finding)
         .replace("{import_id}", &ids.import)
         .replace("{range_id}", &ids.range)
+        .replace("{event_id}", &ids.event)
         .replace("{file}", "app.css")
 }
 
@@ -1050,6 +1104,22 @@ async fn every_route_keeps_tenants_apart() {
                         actor.role, route.method
                     ));
                 }
+            }
+        }
+    }
+    // Events without a tenant named: every tenant the caller may see,
+    // which for everyone but the MSSP admin excludes tenant B.
+    for actor in fx.actors.iter().filter(|a| a.role != Role::MsspAdmin) {
+        for path in ["/api/v1/events", "/api/v1/events/counts?field=host.name"] {
+            let r = actor.api.api(Method::GET, path, None).await;
+            if r.status != StatusCode::OK || !r.body.contains("alpha-event") {
+                failures.push(format!(
+                    "{} GET {path}: {} without tenant A's event: {}",
+                    actor.role, r.status, r.body
+                ));
+            }
+            if let Some(m) = markers.iter().find(|m| r.body.contains(m.as_str())) {
+                failures.push(format!("{} GET {path} shows tenant B's {m}", actor.role));
             }
         }
     }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use garrison_app::events::ingest::Format as EventFormat;
 
 /// Garrison: security operations for managed security service providers.
 ///
@@ -88,6 +89,9 @@ pub enum Command {
     /// vulnerability data (NVD, CISA KEV, FIRST EPSS) for all tenants.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Ingest a log file into a tenant's events: one event per non-blank
+    /// line, parsed as FORMAT, stored before the command returns.
+    Ingest(IngestArgs),
     /// Measure the performance targets on this machine (imports of a 300 MB
     /// Nessus report and a 100,000-row asset list, hostile XML refused, asset
     /// index lookups) on a throw-away database. Exit status 1 when a target is missed. Build with
@@ -113,6 +117,27 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The log file, one record per line (lines over 64 KiB are cut).
+    pub file: PathBuf,
+    /// The customer organisation (slug).
+    #[arg(long)]
+    pub tenant: String,
+    /// The lines' format: auto (detected line by line), syslog (RFC 5424 or
+    /// RFC 3164 by header), rfc5424, rfc3164, cef, leef, json, suricata
+    /// (EVE JSON), zeek (JSON logs), windows (Windows events as JSON).
+    #[arg(long, default_value = "auto", value_parser = parse_event_format)]
+    pub format: EventFormat,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_event_format(s: &str) -> Result<EventFormat, String> {
+    s.parse()
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::commands::{admin, bench, demo, import, serve};
+use crate::commands::{admin, bench, demo, import, ingest, serve};
 
 /// mimalloc rather than glibc's malloc: see the workspace manifest.
 #[global_allocator]
@@ -64,6 +64,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Import(cmd) => {
             import::import(&config, cmd).await?;
         }
+        Command::Ingest(args) => ingest::ingest(&config, args).await?,
         Command::Audit(cmd) => {
             if !admin::audit(&config, cmd).await? {
                 return Ok(ExitCode::FAILURE);

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use garrison_app::events::pipeline::PipelineSettings;
 use garrison_app::{App, AppSettings, Keys};
 use garrison_core::{Secret, SystemClock};
 use garrison_store::Store;
@@ -130,10 +131,14 @@ pub fn app(config: &Config, opened: &Opened) -> Arc<App> {
         session_absolute: config.session_absolute,
         ..AppSettings::default()
     };
-    Arc::new(App::new(
+    let app = Arc::new(App::new(
         opened.store.clone(),
         Arc::new(SystemClock),
         opened.keys.clone(),
         settings,
-    ))
+    ));
+    // The ingest pipeline's bus and workers (on the current runtime): the
+    // listeners and `garrison ingest` publish on it.
+    app.start_pipeline(PipelineSettings::default());
+    app
 }

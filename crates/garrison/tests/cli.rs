@@ -490,3 +490,47 @@ async fn given_certificate_files_are_served() {
         .expect("get");
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn ingest_stores_a_log_file_and_prints_a_summary() {
+    let g = Garrison::new().await;
+    g.ok(&["tenant", "create", "acme"]);
+    let file = g.dir.path().join("small.log");
+    std::fs::write(
+        &file,
+        "<36>1 2026-11-22T21:34:50+00:00 vm sshd 2214 - -  Failed password for admin\n\
+         <38>1 2026-11-22T21:34:51+00:00 vm sshd 2214 - -  Connection closed\n\
+         \n\
+         <36>1 2026-11-22T21:34:52+00:00 vm sshd 2215 - -  Failed password for root\n\
+         this is not syslog\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8 path");
+    let out = g.ok(&["ingest", path, "--tenant", "acme", "--format", "rfc5424"]);
+    assert!(out.contains("4 lines: 3 stored, 1 failed"), "{out}");
+    assert!(out.contains("small.log:5: rfc5424: "), "{out}");
+
+    let json: Value = serde_json::from_str(&g.ok(&[
+        "ingest", path, "--tenant", "acme", "--format", "rfc5424", "--json",
+    ]))
+    .expect("json");
+    assert_eq!(json["tenant"], "acme", "{json}");
+    assert_eq!(json["stored"], 3, "{json}");
+    assert_eq!(json["failures"][0]["line"], 5, "{json}");
+
+    let out = g.run(&["ingest", path, "--tenant", "nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no tenant has the slug `nope`"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+
+    let out = g.run(&["ingest", path, "--tenant", "acme", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2), "a bad format is a usage error");
+
+    let help = g.ok(&["ingest", "--help"]);
+    for name in [
+        "auto", "rfc3164", "cef", "leef", "suricata", "zeek", "windows",
+    ] {
+        assert!(help.contains(name), "{name}: {help}");
+    }
+}

@@ -4,6 +4,7 @@
 //! the result to a DTO.
 
 pub mod audit;
+pub mod events;
 pub mod health;
 pub mod inventory;
 pub mod me;
@@ -206,8 +207,9 @@ impl Modify for BearerAuth {
         inventory::list_imports, inventory::show_import, inventory::upload_import,
         inventory::list_ranges, inventory::create_range, inventory::delete_range,
         inventory::risk_weights, inventory::set_risk_weights,
+        events::list, events::show, events::counts,
     ),
-    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage))
+    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount))
 )]
 pub struct ApiDoc;
 

@@ -140,8 +140,11 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
             }
         });
     }
+    // Drained at the end: what the bus holds is stored before exit.
+    let pipeline = app.pipeline();
     if !roles.web {
         shutdown_signal().await;
+        pipeline.shutdown().await;
         return Ok(());
     }
     let web = WebConfig {
@@ -154,7 +157,7 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
     };
     let router = garrison_web::router(WebState::new(app, web));
     tracing::info!(listen = %prepared.addr, tls = prepared.tls.is_some(), "serving");
-    garrison_web::server::serve(
+    let served = garrison_web::server::serve(
         prepared.listener,
         router,
         prepared.tls,
@@ -162,7 +165,9 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
         Duration::from_secs(10),
     )
     .await
-    .context("the web server stopped")
+    .context("the web server stopped");
+    pipeline.shutdown().await;
+    served
 }
 
 /// `garrison serve`.

@@ -1,0 +1,7 @@
+//! Security events: the ingest pipeline (raw lines from the bus, parsed
+//! and normalised, stored with an acknowledgement after the commit) and the
+//! use cases that read events back (search, one event, counts).
+
+pub mod ingest;
+pub mod pipeline;
+pub mod search;

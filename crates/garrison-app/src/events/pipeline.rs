@@ -1,0 +1,645 @@
+//! The ingest pipeline: raw lines from the bus to stored events.
+//!
+//! A [`Pipeline`] owns an [`InProcessBus`] of [`RawLine`]s and `workers`
+//! tasks consuming it. A worker takes one tenant's batch, parses every line
+//! (`garrison_ingest::parse` with the line's format and receive time),
+//! builds the events and writes them with [`EventStore::insert_events`];
+//! it acknowledges the batch only after the commit. A store error nacks
+//! the batch (it comes back, after a short pause that grows with its
+//! attempts); after [`PipelineSettings::max_attempts`] the batch is settled
+//! as failed (every line counted failed with the store's reason) rather
+//! than blocking its tenant for ever. A line that does not parse is not a
+//! store error: it is counted failed and kept in the tenant's ring of
+//! recent failures.
+//!
+//! **Event ids.** Each [`RawLine`] carries the id of its event, fixed by the
+//! publisher when the line is received. A redelivered batch (a nack, a
+//! consumer gone, an ack lost after the commit) makes the same ids, and the
+//! store's `ON CONFLICT (id) DO NOTHING` keeps each event once; such lines
+//! count as `duplicates`. Publishing the same line again under a new id
+//! (ingesting a file twice) is a new ingestion and stores new events.
+//!
+//! **Receipts.** A publisher that must know when its lines are stored (a
+//! file ingestion; later an HTTP request answered 2xx after the commit)
+//! takes a [`Receipt`] and tags its lines with [`Receipt::tag`] (the token
+//! and its own number for the line, e.g. the file's line number). After a
+//! batch's commit the worker adds the batch's outcome per token (lines
+//! settled, parsed, failed with the first failures, stored, duplicates)
+//! and wakes the receipt's waiters; [`Receipt::wait_for`] returns once as
+//! many lines as were published have settled. Tokens live in this process
+//! only (a JetStream bus would answer on a reply subject instead). A batch
+//! committed twice (its ack lost) is counted twice in `parsed` and
+//! `duplicates`, never in `stored`.
+//!
+//! **Counters.** Per tenant and source: `received` (lines first
+//! delivered), `parsed`, `failed`, `stored` (new rows) and `duplicates`,
+//! and per tenant a ring of the last [`FAILURE_RING`] failed lines with
+//! their reason; [`Pipeline::stats`] takes a snapshot.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use garrison_core::event::{Event, MAX_ORIGINAL_BYTES, Value, truncate_utf8};
+use garrison_core::{Clock, TenantId, Timestamp};
+use garrison_ingest::bus::{BusStats, Delivery, InProcessBus, InProcessConfig, InProcessConsumer};
+use garrison_ingest::{Context, parse};
+use garrison_store::Store;
+use serde::Serialize;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// What publishers need to put lines on the pipeline's bus.
+pub use garrison_ingest::bus::{Bus, PublishError, RateCap, RawLine, ReceiptTag};
+
+/// Failed lines kept per tenant for inspection.
+pub const FAILURE_RING: usize = 50;
+
+/// The longest failed line kept in the ring (cut at a character boundary).
+pub const FAILED_LINE_BYTES: usize = 2048;
+
+/// Sources counted separately per tenant; the others are counted together
+/// under [`OTHER_SOURCES`].
+pub const MAX_SOURCES_PER_TENANT: usize = 256;
+
+/// The source name under which sources beyond
+/// [`MAX_SOURCES_PER_TENANT`] are counted.
+pub const OTHER_SOURCES: &str = "(other sources)";
+
+/// Failures a receipt keeps (those of the lowest line numbers).
+pub const RECEIPT_FAILURES: usize = 100;
+
+/// Sizes and limits of the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineSettings {
+    /// Events (queued and in flight) one tenant may hold on the bus.
+    pub capacity_per_tenant: usize,
+    /// Events (queued and in flight) the bus may hold.
+    pub capacity_total: usize,
+    /// Lines per batch that publishers of this process (file ingestion)
+    /// send; capped by what the bus takes at once.
+    pub batch_size: usize,
+    /// Worker tasks parsing and storing.
+    pub workers: usize,
+    /// Per-tenant rate cap in events; `None`: none.
+    pub rate: Option<RateCap>,
+    /// Deliveries of a batch the store refuses before it is settled as
+    /// failed.
+    pub max_attempts: u32,
+    /// The pause before a nack, times the attempt (at most 5 s).
+    pub retry_backoff: Duration,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            capacity_per_tenant: 50_000,
+            capacity_total: 500_000,
+            batch_size: 1_000,
+            workers: 4,
+            rate: None,
+            max_attempts: 10,
+            retry_backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// One source's counters, in lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SourceCounters {
+    /// Lines delivered to a worker for the first time.
+    pub received: u64,
+    pub parsed: u64,
+    pub failed: u64,
+    /// New events written.
+    pub stored: u64,
+    /// Parsed lines whose event was already stored (a redelivery).
+    pub duplicates: u64,
+}
+
+/// A line that could not be read or stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedLine {
+    pub at: Timestamp,
+    pub source_id: String,
+    pub received_at: Timestamp,
+    /// The format that was tried and why it failed.
+    pub reason: String,
+    /// The line, cut at [`FAILED_LINE_BYTES`].
+    pub line: String,
+}
+
+/// One tenant's counters and recent failures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TenantIngestStats {
+    pub sources: BTreeMap<String, SourceCounters>,
+    /// The last [`FAILURE_RING`] failed lines, oldest first.
+    pub recent_failures: Vec<FailedLine>,
+}
+
+/// A snapshot of the pipeline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PipelineStats {
+    pub bus: BusStats,
+    pub tenants: BTreeMap<TenantId, TenantIngestStats>,
+}
+
+/// What became of the lines tagged with one receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReceiptCounts {
+    /// Lines whose batch was committed (or settled as failed).
+    pub settled: u64,
+    pub parsed: u64,
+    pub failed: u64,
+    pub stored: u64,
+    pub duplicates: u64,
+    /// The failures of the lowest ordinals (at most
+    /// [`RECEIPT_FAILURES`]): ordinal and reason.
+    pub failures: BTreeMap<u64, String>,
+}
+
+#[derive(Debug, Default)]
+struct ReceiptState {
+    counts: Mutex<ReceiptCounts>,
+    changed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct TenantCounters {
+    sources: HashMap<String, SourceCounters>,
+    failures: VecDeque<FailedLine>,
+}
+
+impl TenantCounters {
+    fn source(&mut self, source: &str) -> &mut SourceCounters {
+        if !self.sources.contains_key(source) && self.sources.len() >= MAX_SOURCES_PER_TENANT {
+            return self.sources.entry(OTHER_SOURCES.to_owned()).or_default();
+        }
+        self.sources.entry(source.to_owned()).or_default()
+    }
+
+    fn fail(&mut self, f: FailedLine) {
+        if self.failures.len() >= FAILURE_RING {
+            self.failures.pop_front();
+        }
+        self.failures.push_back(f);
+    }
+}
+
+struct Shared {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: PipelineSettings,
+    counters: Mutex<HashMap<TenantId, TenantCounters>>,
+    receipts: Mutex<HashMap<u64, Weak<ReceiptState>>>,
+    next_token: AtomicU64,
+    /// Set once the workers have ended: waiting receipts give up.
+    stopped: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Parses, normalises and stores what is published on its bus.
+pub struct Pipeline {
+    bus: Arc<InProcessBus<RawLine>>,
+    shared: Arc<Shared>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("bus", &self.bus)
+            .field("settings", &self.shared.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// Creates the bus and starts the workers (on the current tokio
+    /// runtime).
+    #[must_use]
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: PipelineSettings) -> Self {
+        let settings = PipelineSettings {
+            batch_size: settings.batch_size.max(1),
+            workers: settings.workers.max(1),
+            max_attempts: settings.max_attempts.max(1),
+            ..settings
+        };
+        let bus = Arc::new(InProcessBus::new(
+            "events.raw",
+            InProcessConfig {
+                capacity_per_tenant: settings.capacity_per_tenant,
+                capacity_total: settings.capacity_total,
+                quantum: settings.batch_size,
+                rate: settings.rate,
+                ..InProcessConfig::default()
+            },
+            clock.clone(),
+        ));
+        let shared = Arc::new(Shared {
+            store,
+            clock,
+            settings,
+            counters: Mutex::new(HashMap::new()),
+            receipts: Mutex::new(HashMap::new()),
+            next_token: AtomicU64::new(1),
+            stopped: AtomicBool::new(false),
+        });
+        let workers = (0..shared.settings.workers)
+            .map(|_| {
+                let consumer = bus.subscribe();
+                let shared = shared.clone();
+                tokio::spawn(work(shared, consumer))
+            })
+            .collect();
+        Self {
+            bus,
+            shared,
+            workers: Mutex::new(workers),
+        }
+    }
+
+    /// The bus the listeners and publishers of this process publish on.
+    #[must_use]
+    pub fn bus(&self) -> &Arc<InProcessBus<RawLine>> {
+        &self.bus
+    }
+
+    #[must_use]
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.shared.settings
+    }
+
+    /// The batch size publishers should use: the setting, within what the
+    /// bus takes at once.
+    #[must_use]
+    pub fn batch_size(&self) -> usize {
+        self.shared
+            .settings
+            .batch_size
+            .min(self.bus.max_batch())
+            .max(1)
+    }
+
+    /// A new receipt; tag lines with [`Receipt::tag`] before publishing.
+    #[must_use]
+    pub fn receipt(&self) -> Receipt {
+        let token = self.shared.next_token.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::new(ReceiptState::default());
+        lock(&self.shared.receipts).insert(token, Arc::downgrade(&state));
+        Receipt {
+            token,
+            state,
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
+    /// Counters per tenant and source, recent failures, and the bus.
+    #[must_use]
+    pub fn stats(&self) -> PipelineStats {
+        let tenants = lock(&self.shared.counters)
+            .iter()
+            .map(|(t, c)| {
+                (
+                    *t,
+                    TenantIngestStats {
+                        sources: c.sources.iter().map(|(s, n)| (s.clone(), *n)).collect(),
+                        recent_failures: c.failures.iter().cloned().collect(),
+                    },
+                )
+            })
+            .collect();
+        PipelineStats {
+            bus: self.bus.snapshot(),
+            tenants,
+        }
+    }
+
+    /// Closes the bus (publishing answers `Closed`) and waits for the
+    /// workers to store what it holds.
+    pub async fn shutdown(&self) {
+        self.bus.shutdown();
+        let workers = std::mem::take(&mut *lock(&self.workers));
+        for w in workers {
+            if let Err(e) = w.await {
+                tracing::error!(error = %e, "an ingest worker ended abnormally");
+            }
+        }
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        let receipts: Vec<Arc<ReceiptState>> = lock(&self.shared.receipts)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for r in receipts {
+            r.changed.notify_waiters();
+        }
+    }
+}
+
+/// Tells a publisher what became of its lines. Dropping it forgets the
+/// token (lines still tagged with it are stored all the same).
+#[derive(Debug)]
+pub struct Receipt {
+    token: u64,
+    state: Arc<ReceiptState>,
+    shared: Weak<Shared>,
+}
+
+impl Receipt {
+    /// The tag for the line the publisher numbers `ordinal`.
+    #[must_use]
+    pub const fn tag(&self, ordinal: u64) -> ReceiptTag {
+        ReceiptTag {
+            token: self.token,
+            ordinal,
+        }
+    }
+
+    /// What has settled so far.
+    #[must_use]
+    pub fn counts(&self) -> ReceiptCounts {
+        lock(&self.state.counts).clone()
+    }
+
+    /// Waits until `lines` lines have settled and returns the counts; it
+    /// returns earlier, with fewer settled, only if the pipeline stopped.
+    pub async fn wait_for(&self, lines: u64) -> ReceiptCounts {
+        loop {
+            let mut changed = pin!(self.state.changed.notified());
+            changed.as_mut().enable();
+            let counts = self.counts();
+            let stopped = self
+                .shared
+                .upgrade()
+                .is_none_or(|s| s.stopped.load(Ordering::SeqCst));
+            if counts.settled >= lines || stopped {
+                return counts;
+            }
+            changed.await;
+        }
+    }
+}
+
+impl Drop for Receipt {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            lock(&shared.receipts).remove(&self.token);
+        }
+    }
+}
+
+async fn work(shared: Arc<Shared>, mut consumer: InProcessConsumer<RawLine>) {
+    use garrison_ingest::bus::Consumer;
+    while let Some(delivery) = consumer.next().await {
+        handle(&shared, delivery).await;
+    }
+}
+
+/// The events made of one source's lines tagged with one receipt (or
+/// none), stored in one transaction.
+struct Group {
+    source_id: String,
+    token: Option<u64>,
+    lines: u64,
+    events: Vec<Event>,
+    /// Ordinals (for the receipt) and failure reasons.
+    failures: Vec<(Option<u64>, String)>,
+    stored: u64,
+}
+
+/// The event a parsed line becomes.
+fn event_of(m: &RawLine) -> Result<Event, String> {
+    let (format, parsed) =
+        parse(m.format, &m.line, &Context::at(m.received_at)).map_err(|e| e.to_string())?;
+    let mut fields = parsed.fields;
+    let original = original_text(&m.line, &mut fields);
+    Ok(Event {
+        id: m.id,
+        tenant_id: m.tenant,
+        timestamp: parsed.timestamp.unwrap_or(m.received_at),
+        received_at: m.received_at,
+        source_id: m.source_id.clone(),
+        parser: format.as_str().to_owned(),
+        severity: parsed.severity,
+        fields,
+        original,
+    })
+}
+
+/// The field set when the original message was cut.
+pub const ORIGINAL_TRUNCATED: &str = "event.original_truncated";
+
+/// The line as stored: NUL bytes (which PostgreSQL text cannot hold)
+/// replaced by U+FFFD, cut at [`MAX_ORIGINAL_BYTES`]; a cut is marked with
+/// [`ORIGINAL_TRUNCATED`].
+fn original_text(line: &str, fields: &mut garrison_core::event::Fields) -> String {
+    let cleaned = if line.contains('\0') {
+        std::borrow::Cow::Owned(line.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    };
+    let (cut, truncated) = truncate_utf8(&cleaned, MAX_ORIGINAL_BYTES);
+    if truncated {
+        fields.set(ORIGINAL_TRUNCATED, Value::Bool(true));
+    }
+    cut.to_owned()
+}
+
+async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
+    let tenant = delivery.tenant();
+    let messages = delivery.messages();
+    if delivery.attempt() == 1 {
+        let mut counters = lock(&shared.counters);
+        let c = counters.entry(tenant).or_default();
+        for m in messages {
+            c.source(&m.source_id).received += 1;
+        }
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut ring: Vec<FailedLine> = Vec::new();
+    let now = shared.clock.now();
+    for m in messages {
+        let token = m.receipt.map(|r| r.token);
+        let i = if let Some(i) = groups
+            .iter()
+            .position(|g| g.source_id == m.source_id && g.token == token)
+        {
+            i
+        } else {
+            groups.push(Group {
+                source_id: m.source_id.clone(),
+                token,
+                lines: 0,
+                events: Vec::new(),
+                failures: Vec::new(),
+                stored: 0,
+            });
+            groups.len() - 1
+        };
+        let g = &mut groups[i];
+        g.lines += 1;
+        match event_of(m) {
+            Ok(e) => g.events.push(e),
+            Err(reason) => {
+                ring.push(failed_line(m, now, reason.clone()));
+                g.failures.push((m.receipt.map(|r| r.ordinal), reason));
+            }
+        }
+    }
+    for g in &mut groups {
+        if g.events.is_empty() {
+            continue;
+        }
+        match shared.store.insert_events(&g.events).await {
+            Ok(n) => g.stored = n,
+            Err(e) if delivery.attempt() < shared.settings.max_attempts => {
+                tracing::warn!(
+                    tenant = %tenant, seq = delivery.seq(), attempt = delivery.attempt(),
+                    error = %e, "storing events failed; the batch will be delivered again"
+                );
+                let pause = shared
+                    .settings
+                    .retry_backoff
+                    .saturating_mul(delivery.attempt())
+                    .min(Duration::from_secs(5));
+                tokio::time::sleep(pause).await;
+                if let Err(e) = delivery.nack().await {
+                    tracing::warn!(tenant = %tenant, error = %e, "nack refused");
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::error!(
+                    tenant = %tenant, seq = delivery.seq(), attempt = delivery.attempt(),
+                    error = %e, "storing events failed too often; the batch is dropped as failed"
+                );
+                let reason = format!("not stored after {} attempts: {e}", delivery.attempt());
+                for ev in std::mem::take(&mut g.events) {
+                    let ordinal = messages
+                        .iter()
+                        .find(|m| m.id == ev.id)
+                        .and_then(|m| m.receipt.map(|r| r.ordinal));
+                    ring.push(FailedLine {
+                        at: now,
+                        source_id: ev.source_id.clone(),
+                        received_at: ev.received_at,
+                        reason: reason.clone(),
+                        line: cut_line(&ev.original),
+                    });
+                    g.failures.push((ordinal, reason.clone()));
+                }
+            }
+        }
+    }
+    let seq = delivery.seq();
+    if let Err(e) = delivery.ack().await {
+        // Committed all the same; the batch may be seen again, and its
+        // events are then duplicates.
+        tracing::warn!(tenant = %tenant, seq, error = %e, "ack after the commit refused");
+    }
+    {
+        let mut counters = lock(&shared.counters);
+        let c = counters.entry(tenant).or_default();
+        for g in &groups {
+            let s = c.source(&g.source_id);
+            let parsed = count(g.events.len());
+            s.parsed += parsed;
+            s.failed += count(g.failures.len());
+            s.stored += g.stored;
+            s.duplicates += parsed.saturating_sub(g.stored);
+        }
+        for f in ring {
+            c.fail(f);
+        }
+    }
+    for g in groups {
+        let Some(token) = g.token else { continue };
+        let Some(state) = lock(&shared.receipts).get(&token).and_then(Weak::upgrade) else {
+            continue;
+        };
+        {
+            let mut r = lock(&state.counts);
+            let parsed = count(g.events.len());
+            r.settled += g.lines;
+            r.parsed += parsed;
+            r.failed += count(g.failures.len());
+            r.stored += g.stored;
+            r.duplicates += parsed.saturating_sub(g.stored);
+            for (ordinal, reason) in g.failures {
+                if let Some(o) = ordinal {
+                    r.failures.insert(o, reason);
+                    if r.failures.len() > RECEIPT_FAILURES {
+                        r.failures.pop_last();
+                    }
+                }
+            }
+        }
+        state.changed.notify_waiters();
+    }
+}
+
+fn cut_line(line: &str) -> String {
+    truncate_utf8(line, FAILED_LINE_BYTES).0.to_owned()
+}
+
+fn failed_line(m: &RawLine, at: Timestamp, reason: String) -> FailedLine {
+    FailedLine {
+        at,
+        source_id: m.source_id.clone(),
+        received_at: m.received_at,
+        reason,
+        line: cut_line(&m.line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn originals_lose_nul_bytes_and_are_cut_and_marked() {
+        let mut f = garrison_core::event::Fields::new();
+        assert_eq!(original_text("a\0b", &mut f), "a\u{FFFD}b");
+        assert!(f.get(ORIGINAL_TRUNCATED).is_none());
+        let long = "é".repeat(MAX_ORIGINAL_BYTES);
+        let cut = original_text(&long, &mut f);
+        assert!(cut.len() <= MAX_ORIGINAL_BYTES && cut.len() > MAX_ORIGINAL_BYTES - 2);
+        assert_eq!(f.get(ORIGINAL_TRUNCATED), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_failures() {
+        let mut c = TenantCounters::default();
+        for i in 0..(FAILURE_RING + 7) {
+            c.fail(FailedLine {
+                at: Timestamp::from_millis(0),
+                source_id: "s".into(),
+                received_at: Timestamp::from_millis(0),
+                reason: i.to_string(),
+                line: String::new(),
+            });
+        }
+        assert_eq!(c.failures.len(), FAILURE_RING);
+        assert_eq!(c.failures.front().map(|f| f.reason.as_str()), Some("7"));
+    }
+
+    #[test]
+    fn sources_beyond_the_limit_are_counted_together() {
+        let mut c = TenantCounters::default();
+        for i in 0..(MAX_SOURCES_PER_TENANT + 3) {
+            c.source(&format!("s{i}")).received += 1;
+        }
+        assert_eq!(c.sources.len(), MAX_SOURCES_PER_TENANT + 1);
+        assert_eq!(c.sources[OTHER_SOURCES].received, 3);
+    }
+}
