@@ -9,7 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use garrison_core::Secret;
+use garrison_core::{Secret, TenantId};
+use garrison_ingest::listen::{ListenerConfig, ListenerKind};
 use serde::Deserialize;
 
 /// `garrison.toml`.
@@ -26,6 +27,29 @@ pub struct FileConfig {
     pub metrics: FileMetrics,
     #[serde(default)]
     pub log: FileLog,
+    #[serde(default)]
+    pub ingest: FileIngest,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIngest {
+    #[serde(default)]
+    pub listeners: Vec<FileListener>,
+}
+
+/// One `[[ingest.listeners]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileListener {
+    pub id: String,
+    pub tenant: String,
+    pub kind: String,
+    pub listen: String,
+    pub format: Option<String>,
+    pub max_line: Option<u64>,
+    pub overlong: Option<String>,
+    pub allow: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,6 +149,21 @@ pub struct Config {
     pub metrics_token: Option<Secret<String>>,
     pub log_level: String,
     pub log_format: LogFormat,
+    /// Syslog listeners (`[[ingest.listeners]]`), checked but with their
+    /// tenant still a slug: it is resolved when the server starts.
+    pub listeners: Vec<SyslogListener>,
+}
+
+/// A configured syslog listener.
+#[derive(Debug, Clone)]
+pub struct SyslogListener {
+    /// Where it was configured, for messages
+    /// (`garrison.toml: ingest.listeners[0]`).
+    pub origin: String,
+    /// The tenant's slug.
+    pub tenant: String,
+    /// The listener; its `tenant` is a placeholder until resolved.
+    pub config: ListenerConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -549,6 +588,8 @@ impl Config {
             },
         };
 
+        let listeners = syslog_listeners(&file.ingest.listeners, &r.file_name, &tls)?;
+
         Ok(Self {
             data_dir,
             listen,
@@ -563,8 +604,78 @@ impl Config {
             metrics_token,
             log_level,
             log_format,
+            listeners,
         })
     }
+}
+
+/// Checks the `[[ingest.listeners]]` tables; errors name the table and key
+/// (`garrison.toml: ingest.listeners[1].listen: ...`).
+fn syslog_listeners(
+    tables: &[FileListener],
+    file_name: &str,
+    tls: &Tls,
+) -> Result<Vec<SyslogListener>, ConfigError> {
+    let mut out: Vec<SyslogListener> = Vec::with_capacity(tables.len());
+    for (i, t) in tables.iter().enumerate() {
+        let origin = format!("{file_name}: ingest.listeners[{i}]");
+        let err = |key: &str, reason: String| ConfigError(format!("{origin}.{key}: {reason}"));
+        let kind: ListenerKind = t.kind.parse().map_err(|e: String| err("kind", e))?;
+        if kind == ListenerKind::Tls && matches!(tls, Tls::Off) {
+            return Err(err(
+                "kind",
+                "a tls listener uses the server's certificate, and the server runs without TLS \
+                 (insecure_http); give server.tls_cert and server.tls_key, or use tcp"
+                    .to_owned(),
+            ));
+        }
+        let slug = t.tenant.trim();
+        if slug.is_empty() {
+            return Err(err("tenant", "must name a tenant by its slug".to_owned()));
+        }
+        let mut config = ListenerConfig::new(t.id.trim(), TenantId::new(), kind, t.listen.trim());
+        config.format = match &t.format {
+            Some(f) => f.parse().map_err(|e: String| err("format", e))?,
+            None => garrison_ingest::Format::Auto,
+        };
+        if let Some(n) = t.max_line {
+            config.max_line = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(p) = &t.overlong {
+            config.overlong = p.parse().map_err(|e: String| err("overlong", e))?;
+        }
+        config.allow = t.allow.clone().unwrap_or_default();
+        config.validate().map_err(|e| {
+            let key = match e.key {
+                "addr" => "listen",
+                other => other,
+            };
+            err(key, e.reason)
+        })?;
+        if let Some(other) = out.iter().find(|o| o.config.id == config.id) {
+            return Err(err(
+                "id",
+                format!("{:?} is also the id of {}", config.id, other.origin),
+            ));
+        }
+        let udp = kind == ListenerKind::Udp;
+        if let Some(other) = out.iter().find(|o| {
+            (o.config.kind == ListenerKind::Udp) == udp
+                && o.config.addr == config.addr
+                && !config.addr.ends_with(":0")
+        }) {
+            return Err(err(
+                "listen",
+                format!("{} is also the address of {}", config.addr, other.origin),
+            ));
+        }
+        out.push(SyslogListener {
+            origin,
+            tenant: slug.to_owned(),
+            config,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -704,6 +815,70 @@ mod tests {
         let c = Config::load(&flags(d.path()), &env(&[])).expect("the example loads");
         assert_eq!(c.listen.port(), 8443);
         assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn syslog_listeners_are_checked_with_their_key() {
+        let ok = "[[ingest.listeners]]\nid = \"a\"\ntenant = \"acme\"\nkind = \"udp\"\nlisten = \"127.0.0.1:5514\"\n\
+                  [[ingest.listeners]]\nid = \"b\"\ntenant = \"acme\"\nkind = \"tcp\"\nlisten = \"127.0.0.1:5514\"\n\
+                  format = \"cef\"\nmax_line = 8192\noverlong = \"refuse\"\nallow = [\"10.0.0.0/8\", \"127.0.0.1\"]\n";
+        let d = dir_with(ok);
+        let c = Config::load(&flags(d.path()), &env(&[])).expect("loads");
+        assert_eq!(c.listeners.len(), 2);
+        assert_eq!(c.listeners[0].config.format, garrison_ingest::Format::Auto);
+        assert_eq!(c.listeners[0].config.max_line, 65536);
+        assert_eq!(c.listeners[1].config.kind, ListenerKind::Tcp);
+        assert_eq!(c.listeners[1].tenant, "acme");
+
+        for (toml, key) in [
+            (
+                ok.replace("127.0.0.1:5514\"\nformat", "nowhere\"\nformat"),
+                "ingest.listeners[1].listen: ",
+            ),
+            (
+                ok.replace("\"udp\"", "\"sctp\""),
+                "ingest.listeners[0].kind: ",
+            ),
+            (ok.replace("8192", "10"), "ingest.listeners[1].max_line: "),
+            (
+                ok.replace("\"refuse\"", "\"explode\""),
+                "ingest.listeners[1].overlong: ",
+            ),
+            (
+                ok.replace("\"cef\"", "\"xml\""),
+                "ingest.listeners[1].format: ",
+            ),
+            (
+                ok.replace("\"10.0.0.0/8\"", "\"10.0.0.0/99\""),
+                "ingest.listeners[1].allow: ",
+            ),
+            (ok.replace("\"b\"", "\"a\""), "ingest.listeners[1].id: "),
+            (ok.replace("\"b\"", "\"a b\""), "ingest.listeners[1].id: "),
+            (
+                ok.replace("\"tcp\"", "\"udp\""),
+                "ingest.listeners[1].listen: ",
+            ),
+            (
+                ok.replace(
+                    "tenant = \"acme\"\nkind = \"udp\"",
+                    "tenant = \" \"\nkind = \"udp\"",
+                ),
+                "ingest.listeners[0].tenant: ",
+            ),
+        ] {
+            let d = dir_with(&toml);
+            let err = Config::load(&flags(d.path()), &env(&[])).expect_err(key);
+            assert!(
+                err.0.contains(&format!("garrison.toml: {key}")),
+                "{key}: {}",
+                err.0
+            );
+        }
+        let d = dir_with(&ok.replace("\"udp\"", "\"tls\""));
+        let mut f = flags(d.path());
+        f.insecure_http = true;
+        let err = Config::load(&f, &env(&[])).expect_err("tls without a certificate");
+        assert!(err.0.contains("ingest.listeners[0].kind: "), "{}", err.0);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod runtime;
+mod syslog;
 mod tls;
 
 use std::process::ExitCode;
@@ -109,6 +110,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli, config)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<config::ConfigError>().is_some() => {
+            // Found only once the store is open (a listener's unknown
+            // tenant): reported like any other configuration error.
+            eprintln!("garrison: configuration error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
             // One line: the error and its causes.
             let chain: Vec<String> = e.chain().map(ToString::to_string).collect();

@@ -288,6 +288,7 @@ pub async fn demo(config: &Config) -> Result<()> {
     let opened = runtime::open(config).await?;
     let prepared = serve::prepare(config, &opened)?;
     let password = seed(&prepared.app).await?;
+    let listeners = serve::listeners(config, &prepared).await?;
     println!("Garrison demo is ready.");
     println!();
     println!("  Portal:    {}", prepared.url());
@@ -308,5 +309,5 @@ pub async fn demo(config: &Config) -> Result<()> {
         "Garrison is listening on {} (Ctrl-C stops it).",
         prepared.url()
     );
-    serve::run(config, prepared, Roles::ALL).await
+    serve::run(config, prepared, Roles::ALL, listeners).await
 }

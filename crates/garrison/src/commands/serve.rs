@@ -10,7 +10,7 @@ use garrison_web::{WebConfig, WebState};
 
 use crate::config::Config;
 use crate::runtime::{self, Opened};
-use crate::tls;
+use crate::{syslog, tls};
 
 /// The roles a process can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,8 +113,21 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Runs the roles until a signal arrives.
-pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()> {
+/// Resolves the syslog listeners' tenants and binds their sockets, so that
+/// an unknown tenant or a port in use surfaces before the server reports
+/// ready.
+pub async fn listeners(config: &Config, prepared: &Prepared) -> Result<syslog::Listeners> {
+    syslog::bind(config, &prepared.app, prepared.tls.as_ref()).await
+}
+
+/// Runs the roles and the syslog listeners until a signal arrives; then
+/// stops the web server and the listeners, and drains the pipeline.
+pub async fn run(
+    config: &Config,
+    prepared: Prepared,
+    roles: Roles,
+    listeners: syslog::Listeners,
+) -> Result<()> {
     let app = prepared.app.clone();
     match app.fail_interrupted_imports().await {
         Ok(n) if n > 0 => tracing::warn!(
@@ -142,9 +155,22 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
     }
     // Drained at the end: what the bus holds is stored before exit.
     let pipeline = app.pipeline();
-    if !roles.web {
+    // One signal for everything: the web server and the listeners.
+    let (trigger, signal) = garrison_ingest::listen::Shutdown::new();
+    tokio::spawn(async move {
         shutdown_signal().await;
+        trigger.trigger();
+    });
+    let mut syslog = listeners.start(&app, &signal);
+    let stop = async |syslog: &mut tokio::task::JoinSet<()>| {
+        // Listeners first (they flush what they received onto the bus),
+        // then the pipeline stores what the bus holds.
+        while syslog.join_next().await.is_some() {}
         pipeline.shutdown().await;
+    };
+    if !roles.web {
+        signal.clone().triggered().await;
+        stop(&mut syslog).await;
         return Ok(());
     }
     let web = WebConfig {
@@ -157,16 +183,17 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
     };
     let router = garrison_web::router(WebState::new(app, web));
     tracing::info!(listen = %prepared.addr, tls = prepared.tls.is_some(), "serving");
+    let mut web_signal = signal.clone();
     let served = garrison_web::server::serve(
         prepared.listener,
         router,
         prepared.tls,
-        shutdown_signal(),
+        async move { web_signal.triggered().await },
         Duration::from_secs(10),
     )
     .await
     .context("the web server stopped");
-    pipeline.shutdown().await;
+    stop(&mut syslog).await;
     served
 }
 
@@ -174,11 +201,12 @@ pub async fn run(config: &Config, prepared: Prepared, roles: Roles) -> Result<()
 pub async fn serve(config: &Config, roles: Roles) -> Result<()> {
     let opened = runtime::open(config).await?;
     let prepared = prepare(config, &opened)?;
+    let listeners = listeners(config, &prepared).await?;
     if let Some(fp) = prepared.fingerprint() {
         println!("TLS certificate SHA-256 fingerprint: {fp}");
     }
     println!("Garrison is listening on {}", prepared.url());
-    run(config, prepared, roles).await
+    run(config, prepared, roles, listeners).await
 }
 
 #[cfg(test)]
