@@ -36,7 +36,7 @@
 //! | `dvc` `dvchost` `deviceExternalId` | `observer.ip` `observer.hostname` `observer.name` |
 //! | `in` / `out` | `source.bytes` / `destination.bytes` |
 //! | `app` | `network.protocol` (lower case) |
-//! | `dproc` `dpid` `spid` | `process.name` `process.pid` `source.process.pid`... see [`map_ecs`] |
+//! | `dproc` `dpid` `spid` | `process.name` `process.pid` `source.process.pid`... see `map_ecs` in the source |
 //!
 //! The long key names of the CEF guide (`sourceAddress`, `destinationPort`,
 //! ...) map like their short forms. Any other key, and a mapped key whose
@@ -191,7 +191,7 @@ pub(crate) fn unescape_value(s: &str) -> Cow<'_, str> {
 }
 
 /// Escapes an extension value so that [`parse`] reads it back (the
-/// inverse of [`unescape_value`]).
+/// inverse of `unescape_value`).
 #[must_use]
 pub fn escape_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);

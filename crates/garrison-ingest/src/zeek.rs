@@ -13,7 +13,7 @@
 //! `destination.port`, `proto` → `network.transport`, `service` →
 //! `network.protocol` (conn and others; not kerberos, where it is the
 //! service principal), `community_id` → `network.community_id`. The
-//! per-log fields in the tables of [`log_field`] go to ECS; everything
+//! per-log fields in the tables of `log_field` (in the source) go to ECS; everything
 //! else is kept under `zeek.<log>.<field>`.
 //!
 //! Severity: notices are 60 (Zeek gives them no level; a `severity`

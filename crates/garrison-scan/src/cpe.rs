@@ -6,10 +6,10 @@
 //! NA) and CPE 2.2 URIs (`cpe:/a:vendor:product:version`, percent-encoded,
 //! trailing components optional, packed `~` editions unpacked).
 //!
-//! Matching ([`matches`]) prefers missing a match to inventing one: a false
+//! Matching ([`matches()`]) prefers missing a match to inventing one: a false
 //! "affected" sends people patching what is not broken and teaches them to
 //! ignore the findings, while a missed match is what the scanners are for.
-//! The rules are documented on [`matches`] and [`compare_versions`].
+//! The rules are documented on [`matches()`] and [`compare_versions`].
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -723,7 +723,7 @@ fn in_range(upstream: &str, m: &CpeMatch) -> bool {
 }
 
 /// Splits a package version into its upstream part and whether a
-/// distribution revision or marker was removed. See [`matches`].
+/// distribution revision or marker was removed. See [`matches()`].
 fn upstream_version(version: &str) -> (String, bool) {
     let (_, mut v) = split_epoch(version.trim());
     let mut distro = false;
@@ -798,7 +798,7 @@ fn same_value(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Identity by the software's own CPE. See [`matches`].
+/// Identity by the software's own CPE. See [`matches()`].
 fn same_by_cpe(own: &Cpe, criteria: &Cpe) -> bool {
     let identity = |own: &Component, crit: &Component| match (own, crit) {
         (_, Component::Any) => true,
@@ -847,7 +847,7 @@ const ALIASES: [(&str, &str, &str); 15] = [
 /// Library package names whose trailing digits belong to the name.
 const KEEPS_DIGITS: [&str; 2] = ["libxml2", "libbz2"];
 
-/// Identity by name. See [`matches`].
+/// Identity by name. See [`matches()`].
 fn same_by_name(name: &str, criteria: &Cpe) -> bool {
     if criteria.part == 'h' {
         return false;
@@ -892,18 +892,18 @@ fn same_by_name(name: &str, criteria: &Cpe) -> bool {
 }
 
 /// The key a CPE product is indexed by: lower case, `-` and spaces read as
-/// `_` (the same normalisation [`matches`] compares with).
+/// `_` (the same normalisation [`matches()`] compares with).
 #[must_use]
 pub fn product_key(product: &str) -> String {
     norm(product)
 }
 
-/// The product keys ([`product_key`]) that [`matches`] could identify
+/// The product keys ([`product_key`]) that [`matches()`] could identify
 /// `installed` with: the product of its own CPE when that parses, else its
 /// normalised package name, the name less its soname, the products of the
 /// alias table, and every tail after a `_` (so that `apache_tomcat` also
 /// looks for `tomcat`). Looking CVEs up by these keys finds every CVE whose
-/// criteria could match; it finds some that do not, which [`matches`] then
+/// criteria could match; it finds some that do not, which [`matches()`] then
 /// rules out.
 #[must_use]
 pub fn candidate_products(installed: &Software) -> Vec<String> {
@@ -936,7 +936,7 @@ pub fn candidate_products(installed: &Software) -> Vec<String> {
     keys
 }
 
-/// Normalises a package name: see [`matches`].
+/// Normalises a package name: see [`matches()`].
 fn package_name(name: &str) -> String {
     let mut name = name.trim();
     if let Some(open) = name.rfind('(').filter(|_| name.ends_with(')')) {

@@ -348,7 +348,7 @@ impl<R: BufRead> XmlSource<R> {
     /// nested elements' text is included. Returns the trimmed text.
     ///
     /// # Errors
-    /// As for [`XmlSource::next`].
+    /// As for [`XmlSource::next_event`].
     pub fn text_until_end(&mut self) -> Result<String, ScanError> {
         let depth = self.stack.len();
         let mut out = String::new();
@@ -371,7 +371,7 @@ impl<R: BufRead> XmlSource<R> {
     /// Skips the rest of the element just started.
     ///
     /// # Errors
-    /// As for [`XmlSource::next`].
+    /// As for [`XmlSource::next_event`].
     pub fn skip_element(&mut self) -> Result<(), ScanError> {
         let depth = self.stack.len();
         loop {
