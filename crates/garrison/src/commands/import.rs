@@ -8,7 +8,6 @@ use anyhow::{Result, bail};
 use garrison_app::inventory::{ImportFile, VulnImportSummary};
 use garrison_core::asset::{Import, ImportKind, ImportStatus};
 use garrison_scan::{Format, Progress};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::cli::{ImportCommand, VulndbArgs};
@@ -59,7 +58,7 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
         .file_name()
         .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
     let progress = Arc::new(Progress::default());
-    let (bar, ticker) = progress_bar(size, &name, &progress);
+    let (bar, ticker) = super::progress_bar(size, &format!("importing {name}"), &progress);
     let started = Instant::now();
     let file = ImportFile {
         tenant: tenant.id,
@@ -97,36 +96,6 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
     }
 }
 
-/// A progress bar over `size` bytes, moved by `progress` until the
-/// returned task is aborted.
-fn progress_bar(
-    size: u64,
-    name: &str,
-    progress: &Arc<Progress>,
-) -> (ProgressBar, tokio::task::JoinHandle<()>) {
-    let bar = ProgressBar::new(size);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("importing {name}"));
-    let ticker = {
-        let bar = bar.clone();
-        let progress = progress.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tick.tick().await;
-                bar.set_position(progress.bytes());
-            }
-        })
-    };
-    (bar, ticker)
-}
-
 /// `garrison import vulndb FILE`: as the operator, for all tenants.
 async fn vulndb(config: &Config, args: VulndbArgs) -> Result<bool> {
     let format = match args.format.as_deref() {
@@ -147,7 +116,7 @@ async fn vulndb(config: &Config, args: VulndbArgs) -> Result<bool> {
         .file_name()
         .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
     let progress = Arc::new(Progress::default());
-    let (bar, ticker) = progress_bar(size, &name, &progress);
+    let (bar, ticker) = super::progress_bar(size, &format!("importing {name}"), &progress);
     let started = Instant::now();
     let result = app
         .import_vulndb(&operator(), &args.file, format, progress.clone())

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use garrison_app::events::ingest::IngestSummary;
 use garrison_scan::Progress;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::IngestArgs;
 use crate::commands::admin::operator;
@@ -38,7 +37,7 @@ pub async fn ingest(config: &Config, args: IngestArgs) -> Result<()> {
         .file_name()
         .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
     let progress = Arc::new(Progress::default());
-    let (bar, ticker) = progress_bar(size, &name, &progress);
+    let (bar, ticker) = super::progress_bar(size, &format!("ingesting {name}"), &progress);
     let started = Instant::now();
     let result = app
         .ingest_file(&op, tenant.id, &args.file, args.format, progress.clone())
@@ -56,36 +55,6 @@ pub async fn ingest(config: &Config, args: IngestArgs) -> Result<()> {
         summary(&done, &tenant.slug, started.elapsed());
     }
     Ok(())
-}
-
-/// A progress bar over `size` bytes, moved by `progress` until the
-/// returned task is aborted.
-fn progress_bar(
-    size: u64,
-    name: &str,
-    progress: &Arc<Progress>,
-) -> (ProgressBar, tokio::task::JoinHandle<()>) {
-    let bar = ProgressBar::new(size);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("ingesting {name}"));
-    let ticker = {
-        let bar = bar.clone();
-        let progress = progress.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tick.tick().await;
-                bar.set_position(progress.bytes());
-            }
-        })
-    };
-    (bar, ticker)
 }
 
 /// `1234567` as `1,234,567`.
