@@ -52,12 +52,12 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run Garrison: web portal and API, and background jobs.
+    /// Run Garrison: web portal and API, background jobs, syslog listeners.
     Serve {
         #[command(flatten)]
         serve: ServeArgs,
         /// Roles to run, comma-separated, for scale-out [default: all].
-        /// Available now: web, jobs.
+        /// Available now: web, jobs, ingest.
         #[arg(long, value_delimiter = ',', value_name = "ROLES")]
         role: Vec<String>,
     },

@@ -31,6 +31,7 @@ struct Bound {
 }
 
 /// Listeners bound to their address and tenant, not yet serving.
+#[derive(Default)]
 pub struct Listeners(Vec<Bound>);
 
 /// Resolves every listener's tenant and binds its socket. An unknown

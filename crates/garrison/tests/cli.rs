@@ -212,7 +212,7 @@ async fn configuration_errors_exit_2_and_say_what_is_wrong() {
         "nope",
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant has the slug `nope`"));
-    let out = g.run(&["serve", "--role", "ingest"]);
+    let out = g.run(&["serve", "--role", "correlate"]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("not available"),
         "roles of later versions are named"

@@ -17,12 +17,17 @@ use crate::{syslog, tls};
 pub struct Roles {
     pub web: bool,
     pub jobs: bool,
+    /// The syslog listeners configured in `[[ingest.listeners]]` (and the
+    /// pipeline behind them, which runs in the same process while the bus
+    /// is in-process).
+    pub ingest: bool,
 }
 
 impl Roles {
     pub const ALL: Self = Self {
         web: true,
         jobs: true,
+        ingest: true,
     };
 
     /// Parses `--role` values.
@@ -33,15 +38,17 @@ impl Roles {
         let mut roles = Self {
             web: false,
             jobs: false,
+            ingest: false,
         };
         for v in values.iter().map(|v| v.trim()) {
             match v {
                 "web" => roles.web = true,
                 "jobs" => roles.jobs = true,
-                "ingest" | "correlate" => bail!(
-                    "role `{v}` is not available in this version of Garrison; available roles: web, jobs"
+                "ingest" => roles.ingest = true,
+                "correlate" => bail!(
+                    "role `{v}` is not available in this version of Garrison; available roles: web, jobs, ingest"
                 ),
-                other => bail!("unknown role `{other}`; available roles: web, jobs"),
+                other => bail!("unknown role `{other}`; available roles: web, jobs, ingest"),
             }
         }
         Ok(roles)
@@ -201,7 +208,11 @@ pub async fn run(
 pub async fn serve(config: &Config, roles: Roles) -> Result<()> {
     let opened = runtime::open(config).await?;
     let prepared = prepare(config, &opened)?;
-    let listeners = listeners(config, &prepared).await?;
+    let listeners = if roles.ingest {
+        listeners(config, &prepared).await?
+    } else {
+        syslog::Listeners::default()
+    };
     if let Some(fp) = prepared.fingerprint() {
         println!("TLS certificate SHA-256 fingerprint: {fp}");
     }
@@ -220,10 +231,12 @@ mod tests {
             Roles::parse(&["web".to_owned()]).expect("web"),
             Roles {
                 web: true,
-                jobs: false
+                jobs: false,
+                ingest: false,
             }
         );
-        let err = Roles::parse(&["ingest".to_owned()]).expect_err("later");
+        assert!(Roles::parse(&["ingest".to_owned()]).expect("ingest").ingest);
+        let err = Roles::parse(&["correlate".to_owned()]).expect_err("later");
         assert!(err.to_string().contains("not available"));
         assert!(Roles::parse(&["bogus".to_owned()]).is_err());
     }
