@@ -2,10 +2,12 @@
 //! whose expected counts are derived from the files themselves with a plain
 //! CSV parse, and against small hand-written files for what can go wrong.
 
+mod common;
+use common::corpus;
+
 use std::collections::BTreeSet;
 use std::io::BufReader;
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use garrison_scan::error::ErrorKind;
 use garrison_scan::findings_csv::{self, Dialect};
@@ -13,21 +15,6 @@ use garrison_scan::{
     Counted, Format, Limits, Rejection, ScanError, ScanItem, ScannedFinding, ScannedHost, Scanner,
     Severity, detect,
 };
-
-/// The text of a corpus file; the corpus is found through `GARRISON_CORPUS`
-/// or beside the workspace.
-fn corpus(rel: &str) -> String {
-    let base = std::env::var("GARRISON_CORPUS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").to_owned()
-    });
-    let path = PathBuf::from(base).join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read corpus file {} ({e}); set GARRISON_CORPUS",
-            path.display()
-        )
-    })
-}
 
 /// Everything a reader yielded, in kinds.
 #[derive(Debug, Default)]

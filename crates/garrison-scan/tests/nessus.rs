@@ -2,8 +2,10 @@
 //! expected counts are derived from the files' text, and against hostile or
 //! broken inline documents.
 
+mod common;
+use common::{corpus, line_of};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use garrison_scan::error::ErrorKind;
@@ -11,21 +13,6 @@ use garrison_scan::{
     Counted, Cvss, Limits, Rejection, ScanError, ScanItem, ScannedFinding, ScannedHost, Severity,
     Software, nessus,
 };
-
-/// The text of a corpus file; the corpus is found through `GARRISON_CORPUS`
-/// or beside the workspace.
-fn corpus(rel: &str) -> String {
-    let base = std::env::var("GARRISON_CORPUS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").to_owned()
-    });
-    let path = PathBuf::from(base).join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read corpus file {} ({e}); set GARRISON_CORPUS",
-            path.display()
-        )
-    })
-}
 
 /// Everything a reader yielded, in kinds.
 #[derive(Debug, Default)]
@@ -64,14 +51,6 @@ fn read_with(text: &str, limits: Limits) -> Outcome {
 
 fn read(text: &str) -> Outcome {
     read_with(text, Limits::default())
-}
-
-/// The 1-based line where `needle` first occurs.
-fn line_of(text: &str, needle: &str) -> u64 {
-    let at = text
-        .find(needle)
-        .unwrap_or_else(|| panic!("{needle} not in text"));
-    text[..at].bytes().filter(|b| *b == b'\n').count() as u64 + 1
 }
 
 /// The start tags (`<ReportItem ...>`) of every `name` element, with the

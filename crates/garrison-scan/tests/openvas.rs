@@ -4,26 +4,14 @@
 //! Expected counts come from the files themselves, by plain string
 //! searches that share nothing with the reader.
 
+mod common;
+use common::corpus;
+
 use std::io::Cursor;
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use garrison_scan::error::ErrorKind;
 use garrison_scan::{Counted, Limits, ScanError, ScanItem, ScannedHost, Severity, openvas};
-
-fn corpus(path: &str) -> String {
-    let root = std::env::var("GARRISON_CORPUS").map_or_else(
-        |_| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            ))
-        },
-        PathBuf::from,
-    );
-    let file = root.join(path);
-    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-}
 
 fn items(xml: &str) -> Vec<Result<ScanItem, ScanError>> {
     openvas::read(

@@ -5,28 +5,16 @@
 //! Expected counts come from the files themselves, by plain string
 //! searches that share nothing with the reader.
 
+mod common;
+use common::{corpus, line_of};
+
 use std::io::Cursor;
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use garrison_scan::error::ErrorKind;
 use garrison_scan::{
     Counted, FindingDefinition, Limits, ScanError, ScanItem, ScannedHost, Severity, qualys,
 };
-
-fn corpus(path: &str) -> String {
-    let root = std::env::var("GARRISON_CORPUS").map_or_else(
-        |_| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            ))
-        },
-        PathBuf::from,
-    );
-    let file = root.join(path);
-    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-}
 
 fn items_with(xml: &str, limits: Limits) -> Vec<Result<ScanItem, ScanError>> {
     qualys::read(Counted::new(Cursor::new(xml.as_bytes().to_vec())), limits).collect()
@@ -92,12 +80,6 @@ fn attr<'a>(block: &'a str, name: &str) -> Option<&'a str> {
     let head = block.split('>').next()?;
     let start = head.find(&format!("{name}=\""))? + name.len() + 2;
     head[start..].split('"').next()
-}
-
-fn line_of(text: &str, needle: &str) -> u64 {
-    1 + text[..text.find(needle).expect("needle")]
-        .matches('\n')
-        .count() as u64
 }
 
 fn ip(s: &str) -> IpAddr {
