@@ -53,6 +53,8 @@ pub enum Action {
     FindingStatusChanged,
     RiskWeightsChanged,
     EventsIngested,
+    IngestTokenCreated,
+    IngestTokenRevoked,
 }
 
 impl Action {
@@ -88,6 +90,8 @@ impl Action {
             Self::FindingStatusChanged => "finding.status_changed",
             Self::RiskWeightsChanged => "tenant.risk_weights_changed",
             Self::EventsIngested => "events.ingested",
+            Self::IngestTokenCreated => "ingest_token.created",
+            Self::IngestTokenRevoked => "ingest_token.revoked",
         }
     }
 }

@@ -99,6 +99,11 @@ id_type!(
     /// One normalised security event.
     EventId
 );
+id_type!(
+    /// A tenant's HTTP ingest token (the secret is shown once and stored
+    /// hashed).
+    IngestTokenId
+);
 
 #[cfg(test)]
 mod tests {

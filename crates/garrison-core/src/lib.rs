@@ -19,7 +19,8 @@ pub mod validate;
 
 pub use error::ErrorCode;
 pub use ids::{
-    AssetId, AuditId, EventId, FindingId, ImportId, RangeId, SessionId, TenantId, TokenId, UserId,
+    AssetId, AuditId, EventId, FindingId, ImportId, IngestTokenId, RangeId, SessionId, TenantId,
+    TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;

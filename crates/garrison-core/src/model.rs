@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ids::{SessionId, TenantId, TokenId, UserId};
+use crate::ids::{IngestTokenId, SessionId, TenantId, TokenId, UserId};
 use crate::role::Role;
 use crate::time::Timestamp;
 
@@ -170,4 +170,26 @@ impl ApiToken {
     pub fn is_usable(&self, now: Timestamp) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
     }
+}
+
+/// A token a sensor or forwarder sends events with over HTTP. It is bound
+/// to one tenant: whatever arrives with it is that tenant's, whoever sent
+/// it. The secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestToken {
+    pub id: IngestTokenId,
+    pub tenant_id: TenantId,
+    /// Names the source: events carry `http:NAME` as their source id.
+    pub name: String,
+    /// The first characters of the token, to recognise it in lists.
+    pub prefix: String,
+    #[serde(skip)]
+    pub token_hash: String,
+    /// The format its lines are read as (`auto` detects per line).
+    pub format: String,
+    /// Networks (CIDR) senders must come from; empty: anywhere.
+    pub allow: Vec<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "events",
         sql: include_str!("../migrations/0006_events.sql"),
     },
+    Migration {
+        version: 7,
+        name: "ingest tokens",
+        sql: include_str!("../migrations/0007_ingest_tokens.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

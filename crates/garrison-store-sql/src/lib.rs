@@ -9,6 +9,7 @@
 
 mod audit;
 mod events;
+mod ingest_tokens;
 mod inventory;
 pub mod migrate;
 mod row;
@@ -157,7 +158,7 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             let text = format!("{} {}", d.constraint().unwrap_or_default(), d.message());
-            let field = ["slug", "email", "token_hash"]
+            let field = ["slug", "email", "token_hash", "name"]
                 .into_iter()
                 .find(|f| text.contains(f))
                 .unwrap_or("value");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use garrison_core::audit::{Action, AuditEntry, ChainKey, ChainVerifier};
 use garrison_core::model::{
-    ApiToken, NewTenant, NewUser, Session, SessionStage, TenantChange, UserChange,
+    ApiToken, IngestToken, NewTenant, NewUser, Session, SessionStage, TenantChange, UserChange,
 };
 use garrison_core::{
     Principal, Role, Secret, SessionId, TenantId, TenantScope, Timestamp, TokenId, UserId,
@@ -62,6 +62,7 @@ macro_rules! conformance_suite {
             sessions_rotate_touch_and_expire,
             tokens_are_owned_revocable_and_touched,
             disabling_and_password_resets_revoke_tokens,
+            ingest_tokens_are_scoped_unique_and_revocable,
             audit_chain_is_scoped_paged_and_intact,
             inventory_assets_are_matched_listed_and_scoped,
             inventory_findings_are_upserted_listed_and_scoped,
@@ -790,6 +791,162 @@ pub async fn tokens_are_owned_revocable_and_touched(f: &Fixture) {
         .expect("kept");
     assert_eq!(revoked.revoked_at, Some(t(30)));
     assert!(!revoked.is_usable(t(31)));
+}
+
+fn ingest_token(tenant: TenantId, name: &str, hash: &str, at: i64) -> IngestToken {
+    IngestToken {
+        id: garrison_core::IngestTokenId::new(),
+        tenant_id: tenant,
+        name: name.to_owned(),
+        prefix: "gri_abcd".to_owned(),
+        token_hash: hash.to_owned(),
+        format: "auto".to_owned(),
+        allow: vec!["10.0.0.0/8".to_owned(), "2001:db8::/32".to_owned()],
+        created_at: t(at),
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+pub async fn ingest_tokens_are_scoped_unique_and_revocable(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "ingest-a").await;
+    let b = tenant(store, "ingest-b").await;
+    let first = ingest_token(a, "firewall", "hash-1", 1);
+    let second = IngestToken {
+        allow: Vec::new(),
+        format: "cef".to_owned(),
+        ..ingest_token(a, "proxy", "hash-2", 2)
+    };
+    let theirs = ingest_token(b, "firewall", "hash-3", 3);
+    for tok in [&first, &second, &theirs] {
+        store
+            .create_ingest_token(tok, &audit(Action::IngestTokenCreated))
+            .await
+            .expect("create");
+    }
+    assert_eq!(
+        store
+            .find_ingest_token_by_hash("hash-1")
+            .await
+            .expect("find"),
+        Some(first.clone()),
+        "every field round-trips, the allow list in order"
+    );
+    assert!(
+        store
+            .find_ingest_token_by_hash("nope")
+            .await
+            .expect("find")
+            .is_none()
+    );
+
+    // A live name is unique within its tenant (another tenant may reuse it).
+    let dup = ingest_token(a, "firewall", "hash-4", 4);
+    assert!(matches!(
+        store
+            .create_ingest_token(&dup, &audit(Action::IngestTokenCreated))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A token for a tenant that does not exist is refused.
+    let orphan = ingest_token(TenantId::new(), "x", "hash-5", 5);
+    assert!(matches!(
+        store
+            .create_ingest_token(&orphan, &audit(Action::IngestTokenCreated))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Lists are scoped: newest first within a tenant.
+    assert_eq!(
+        store
+            .list_ingest_tokens(&access_of(&[a]))
+            .await
+            .expect("list"),
+        vec![second.clone(), first.clone()]
+    );
+    assert_eq!(
+        store
+            .list_ingest_tokens(&access_of(&[b]))
+            .await
+            .expect("list"),
+        vec![theirs.clone()]
+    );
+    assert!(
+        store
+            .list_ingest_tokens(&access_of(&[]))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .list_ingest_tokens(&op().access())
+            .await
+            .expect("list")
+            .len(),
+        3
+    );
+
+    // Revoking goes through the token's own tenant only.
+    assert!(matches!(
+        store
+            .revoke_ingest_token(
+                &scope(b),
+                first.id,
+                t(9),
+                &audit(Action::IngestTokenRevoked)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .revoke_ingest_token(
+            &scope(a),
+            first.id,
+            t(10),
+            &audit(Action::IngestTokenRevoked),
+        )
+        .await
+        .expect("revoke");
+    store
+        .revoke_ingest_token(
+            &scope(a),
+            first.id,
+            t(11),
+            &audit(Action::IngestTokenRevoked),
+        )
+        .await
+        .expect("revoking again is harmless");
+    let revoked = store
+        .find_ingest_token_by_hash("hash-1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(
+        revoked.revoked_at,
+        Some(t(10)),
+        "the first revocation counts"
+    );
+    // Its name is free again.
+    store
+        .create_ingest_token(&dup, &audit(Action::IngestTokenCreated))
+        .await
+        .expect("a revoked token's name can be reused");
+
+    store
+        .touch_ingest_token(second.id, t(20))
+        .await
+        .expect("touch");
+    assert_eq!(
+        store
+            .find_ingest_token_by_hash("hash-2")
+            .await
+            .expect("find")
+            .and_then(|t| t.last_used_at),
+        Some(t(20))
+    );
 }
 
 pub async fn disabling_and_password_resets_revoke_tokens(f: &Fixture) {

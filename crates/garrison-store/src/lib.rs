@@ -27,11 +27,12 @@ pub use vulns::{
 use async_trait::async_trait;
 use garrison_core::audit::{AuditEntry, AuditRecord, ChainHead};
 use garrison_core::model::{
-    ApiToken, NewTenant, NewUser, Session, SessionStage, Tenant, TenantChange, User, UserChange,
-    UserCredentials,
+    ApiToken, IngestToken, NewTenant, NewUser, Session, SessionStage, Tenant, TenantChange, User,
+    UserChange, UserCredentials,
 };
 use garrison_core::{
-    ErrorCode, Secret, SessionId, TenantAccess, TenantId, TenantScope, Timestamp, TokenId, UserId,
+    ErrorCode, IngestTokenId, Secret, SessionId, TenantAccess, TenantId, TenantScope, Timestamp,
+    TokenId, UserId,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -247,6 +248,31 @@ pub trait TokenStore: Send + Sync {
     ) -> StoreResult<u64>;
 }
 
+/// Tenants' HTTP ingest tokens.
+#[async_trait]
+pub trait IngestTokenStore: Send + Sync {
+    /// Creates a token for `token.tenant_id` (which must exist).
+    async fn create_ingest_token(&self, token: &IngestToken, audit: &AuditEntry)
+    -> StoreResult<()>;
+    /// The token with this hash, whatever its tenant: the one unscoped
+    /// read, used to authenticate a sender (the token names its tenant).
+    async fn find_ingest_token_by_hash(&self, token_hash: &str)
+    -> StoreResult<Option<IngestToken>>;
+    /// Tokens of the tenants in `access` (revoked ones too), by tenant and
+    /// newest first.
+    async fn list_ingest_tokens(&self, access: &TenantAccess) -> StoreResult<Vec<IngestToken>>;
+    /// Revokes a token of the scope's tenant; `NotFound` when it is not
+    /// one. Revoking twice keeps the first time.
+    async fn revoke_ingest_token(
+        &self,
+        scope: &TenantScope,
+        id: IngestTokenId,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    async fn touch_ingest_token(&self, id: IngestTokenId, at: Timestamp) -> StoreResult<()>;
+}
+
 /// Which audit records to list, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
@@ -298,6 +324,7 @@ pub trait Store:
     + AssetStore
     + VulnStore
     + EventStore
+    + IngestTokenStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
