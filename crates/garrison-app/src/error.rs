@@ -28,6 +28,10 @@ pub enum AppError {
     Throttled { retry_after: Duration },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Too much work queued: nothing was taken; try again after
+    /// `retry_after` (HTTP 503 with `Retry-After`).
+    #[error("the ingest queues are full; try again in {} seconds", retry_after.as_secs().max(1))]
+    Busy { retry_after: Duration },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -47,7 +51,7 @@ impl AppError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::TooLarge(_) => ErrorCode::TooLarge,
             Self::Throttled { .. } => ErrorCode::Throttled,
-            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Unavailable(_) | Self::Busy { .. } => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

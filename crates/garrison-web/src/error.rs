@@ -85,7 +85,7 @@ pub(crate) fn public_message(e: &AppError) -> (String, Option<String>) {
 
 /// Adds `Retry-After` to a throttled response.
 pub(crate) fn with_retry_after(mut resp: Response, e: &AppError) -> Response {
-    if let AppError::Throttled { retry_after } = e {
+    if let AppError::Throttled { retry_after } | AppError::Busy { retry_after } = e {
         let secs = retry_after.as_secs().max(1).to_string();
         if let Ok(v) = HeaderValue::from_str(&secs) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);

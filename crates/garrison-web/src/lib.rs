@@ -45,6 +45,26 @@ pub struct WebConfig {
     pub upload_dir: std::path::PathBuf,
     /// The largest file accepted for import.
     pub max_upload_bytes: u64,
+    /// Limits of `POST /ingest/v1/events`.
+    pub ingest: IngestLimits,
+}
+
+/// Limits of HTTP ingestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// The largest request body, as sent (compressed or not).
+    pub max_body_bytes: usize,
+    /// The largest body after gzip decompression.
+    pub max_decompressed_bytes: usize,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for WebConfig {
@@ -56,6 +76,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             upload_dir: std::env::temp_dir().join("garrison-uploads"),
             max_upload_bytes: 1024 * 1024 * 1024,
+            ingest: IngestLimits::default(),
         }
     }
 }
@@ -119,6 +140,8 @@ pub enum Access {
     Portal,
     /// JSON API (bearer token, or session cookie with a CSRF header).
     Api,
+    /// Event ingestion (a tenant's ingest token as bearer).
+    Ingest,
 }
 
 /// One route of the router.
@@ -177,6 +200,21 @@ impl Builder {
         )
     }
 
+    /// Event ingestion: the body limit is the configured
+    /// `ingest.max_body_bytes`, applied by the handler.
+    fn ingest<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, WebState>,
+        T: 'static,
+    {
+        self.add(
+            Access::Ingest,
+            Method::POST,
+            path,
+            post(handler).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+    }
+
     method_fn!(get, get, Method::GET);
     method_fn!(post, post, Method::POST);
     method_fn!(put, put, Method::PUT);
@@ -192,8 +230,8 @@ const UPLOAD_LIMIT: usize = 64 * 1024 * 1024 * 1024;
 fn build() -> Builder {
     use Access::{Api, Login, Portal, Public};
     use api::{
-        audit as a_audit, events as a_events, inventory as inv, me, tenants as a_tenants,
-        tokens as a_tokens, users as a_users,
+        audit as a_audit, events as a_events, ingest as a_ingest, inventory as inv, me,
+        tenants as a_tenants, tokens as a_tokens, users as a_users,
     };
     use portal::{
         account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
@@ -209,6 +247,8 @@ fn build() -> Builder {
     .get(Public, "/metrics", metrics::endpoint)
     .get(Public, "/api/v1/openapi.json", api::openapi_json)
     .get(Public, "/static/{file}", portal::assets::serve)
+    // Event ingestion (ingest tokens)
+    .ingest("/ingest/v1/events", a_ingest::ingest)
     // API
     .get(Api, "/api/v1/me", me::show)
     .get(Api, "/api/v1/tenants", a_tenants::list)
@@ -305,6 +345,17 @@ fn build() -> Builder {
     .get(Api, "/api/v1/events", a_events::list)
     .get(Api, "/api/v1/events/counts", a_events::counts)
     .get(Api, "/api/v1/events/{event_id}", a_events::show)
+    .get(Api, "/api/v1/ingest-tokens", a_ingest::list_tokens)
+    .post(
+        Api,
+        "/api/v1/tenants/{tenant_id}/ingest-tokens",
+        a_ingest::create_token,
+    )
+    .delete(
+        Api,
+        "/api/v1/tenants/{tenant_id}/ingest-tokens/{ingest_token_id}",
+        a_ingest::revoke_token,
+    )
     // Portal: login steps
     .get(Login, "/login", login::form)
     .post(Login, "/login", login::submit)

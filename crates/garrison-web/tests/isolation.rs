@@ -54,6 +54,7 @@ struct Inventory {
     import: String,
     range: String,
     event: String,
+    ingest_token: String,
 }
 
 /// Ids put into a request.
@@ -68,6 +69,7 @@ struct Ids {
     import: String,
     range: String,
     event: String,
+    ingest_token: String,
 }
 
 fn random() -> String {
@@ -88,6 +90,7 @@ impl Fx {
                 import: self.inv_a.import.clone(),
                 range: self.inv_a.range.clone(),
                 event: self.inv_a.event.clone(),
+                ingest_token: self.inv_a.ingest_token.clone(),
             },
             Target::Other => Ids {
                 tenant: self.b.id.to_string(),
@@ -100,6 +103,7 @@ impl Fx {
                 import: self.inv_b.import.clone(),
                 range: self.inv_b.range.clone(),
                 event: self.inv_b.event.clone(),
+                ingest_token: self.inv_b.ingest_token.clone(),
             },
             Target::Missing => Ids {
                 tenant: random(),
@@ -112,6 +116,7 @@ impl Fx {
                 import: random(),
                 range: random(),
                 event: random(),
+                ingest_token: random(),
             },
         }
     }
@@ -129,6 +134,8 @@ impl Fx {
             self.inv_b.import.clone(),
             self.inv_b.range.clone(),
             self.inv_b.event.clone(),
+            self.inv_b.ingest_token.clone(),
+            "bravo-sensor".to_owned(),
             "bravo-event".to_owned(),
             "bravo-host".to_owned(),
             "10.66.0.".to_owned(),
@@ -268,12 +275,29 @@ async fn inventory(
         .expect("range")
         .id;
     let event = event(t, tenant, host, ip).await;
+    let slug = host.split('-').next().unwrap_or(host);
+    let ingest_token = t
+        .app
+        .create_ingest_token(
+            &op,
+            tenant,
+            &garrison_app::events::http::NewIngestToken {
+                name: format!("{slug}-sensor"),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("ingest token")
+        .token
+        .id
+        .to_string();
     Inventory {
         asset: asset.to_string(),
         finding: finding.to_string(),
         import: import.id.to_string(),
         range: range.to_string(),
         event,
+        ingest_token,
     }
 }
 
@@ -380,6 +404,8 @@ const READERS: &[Role] = &[
     Role::CustomerAdmin,
 ];
 const MSSP_ADMIN: &[Role] = &[Role::MsspAdmin];
+/// Roles that feed events and manage ingest sources.
+const INGESTERS: &[Role] = &[Role::MsspAdmin, Role::MsspEngineer];
 /// Roles that may change the inventory.
 const MANAGERS: &[Role] = &[
     Role::MsspAdmin,
@@ -660,6 +686,23 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         case(true, all(200)).query("?tenant={tenant_id}&field=host.name"),
     );
     add(M::GET, "/api/v1/events/{event_id}", case(true, all(200)));
+    // Ingest tokens: MSSP admins and engineers manage them.
+    add(
+        M::GET,
+        "/api/v1/ingest-tokens",
+        case(true, only(INGESTERS, 200, 403)).query("?tenant_id={tenant_id}"),
+    );
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/ingest-tokens",
+        case(true, only(INGESTERS, 201, 403))
+            .body(|_, n| Body::Json(json!({"name": format!("walk-{n}"), "format": "cef"}))),
+    );
+    add(
+        M::DELETE,
+        "/api/v1/tenants/{tenant_id}/ingest-tokens/{ingest_token_id}",
+        case(true, only(INGESTERS, 204, 403)),
+    );
     // Portal
     add(M::GET, "/", case(false, all(200)));
     add(
@@ -885,6 +928,7 @@ fn anonymous_cases() -> BTreeMap<(Method, &'static str), u16> {
         ((M::GET, "/metrics"), 200),
         ((M::GET, "/api/v1/openapi.json"), 200),
         ((M::GET, "/static/{file}"), 200),
+        ((M::POST, "/ingest/v1/events"), 401),
         ((M::GET, "/login"), 200),
         ((M::POST, "/login"), 403),
         ((M::GET, "/login/mfa"), 303),
@@ -920,6 +964,7 @@ fn fill(template: &str, ids: &Ids) -> String {
         .replace("{import_id}", &ids.import)
         .replace("{range_id}", &ids.range)
         .replace("{event_id}", &ids.event)
+        .replace("{ingest_token_id}", &ids.ingest_token)
         .replace("{file}", "app.css")
 }
 
@@ -1200,5 +1245,15 @@ async fn every_route_keeps_tenants_apart() {
         fx.t.app.risk_weights(&op, fx.b.id).await.expect("weights"),
         garrison_app::inventory::risk::RiskWeights::default(),
         "tenant B's risk weights are untouched"
+    );
+    let ingest_b =
+        fx.t.app
+            .list_ingest_tokens(&op, Some(fx.b.id))
+            .await
+            .expect("ingest tokens");
+    assert_eq!(ingest_b.len(), 1, "no ingest token was created in tenant B");
+    assert!(
+        ingest_b[0].revoked_at.is_none(),
+        "tenant B's ingest token was revoked"
     );
 }

@@ -2,6 +2,7 @@
 //! and normalised, stored with an acknowledgement after the commit) and the
 //! use cases that read events back (search, one event, counts).
 
+pub mod http;
 pub mod ingest;
 pub mod pipeline;
 pub mod search;

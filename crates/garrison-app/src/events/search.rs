@@ -227,19 +227,28 @@ fn parse_filters(filters: &[String], text: Option<&str>) -> AppResult<Vec<EventF
     Ok(out)
 }
 
-/// The window `[from, until)`: the last 24 hours by default, at most 31
-/// days.
+/// How far past the present a search reaches when the caller names no
+/// `until`: events received this millisecond, and those of senders whose
+/// clocks run a little fast, are found by the default search.
+pub const FUTURE_SLACK: Duration = Duration::from_secs(5 * 60);
+
+/// The window `[from, until)`: the last 24 hours (and the next five
+/// minutes, [`FUTURE_SLACK`]) by default, at most 31 days.
 fn window(
     now: Timestamp,
     from: Option<Timestamp>,
     until: Option<Timestamp>,
 ) -> AppResult<(Timestamp, Timestamp)> {
-    let until = until.unwrap_or(now);
-    let from = from.unwrap_or_else(|| until.minus(DEFAULT_WINDOW));
+    // The slack past the present is not counted against the width.
+    let (until, end, slack) = match until {
+        Some(u) => (u, u, Duration::ZERO),
+        None => (now.plus(FUTURE_SLACK), now, FUTURE_SLACK),
+    };
+    let from = from.unwrap_or_else(|| end.minus(DEFAULT_WINDOW));
     if from >= until {
         return Err(AppError::invalid("from", "must be before until"));
     }
-    if until.since(from) > MAX_WINDOW {
+    if until.since(from) > MAX_WINDOW + slack {
         return Err(AppError::invalid(
             "from",
             "the window from `from` to `until` is longer than 31 days; narrow it",
@@ -455,7 +464,7 @@ mod tests {
     fn windows_default_to_a_day_and_stop_at_31_days() {
         let now = Timestamp::from_millis(100 * 86_400_000);
         let (from, until) = window(now, None, None).expect("default");
-        assert_eq!(until, now);
+        assert_eq!(until, now.plus(FUTURE_SLACK), "events received now are found");
         assert_eq!(now.since(from), DEFAULT_WINDOW);
         let from = now.minus(MAX_WINDOW);
         assert!(window(now, Some(from), None).is_ok());

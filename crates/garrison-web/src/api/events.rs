@@ -89,11 +89,13 @@ pub struct EventParams {
     /// Only this tenant; every tenant one may see when absent.
     #[param(format = "uuid")]
     tenant: Option<String>,
-    /// Events at or after this time (RFC 3339); default: `until` minus 24
-    /// hours. The window may span at most 31 days.
+    /// Events at or after this time (RFC 3339); default: 24 hours before
+    /// `until` (or before now). The window may span at most 31 days.
     #[param(format = "date-time")]
     from: Option<String>,
-    /// Events before this time (RFC 3339); default: now.
+    /// Events before this time (RFC 3339); default: five minutes from now
+    /// (events just received, and those of senders whose clocks run a
+    /// little fast, are found).
     #[param(format = "date-time")]
     until: Option<String>,
     /// A filter, repeatable, all must hold: `field=value` (equals),
@@ -123,8 +125,8 @@ pub struct CountParams {
     /// Only this tenant; every tenant one may see when absent.
     #[param(format = "uuid")]
     tenant: Option<String>,
-    /// As for the search (RFC 3339; default the last 24 hours; at most 31
-    /// days).
+    /// As for the search (RFC 3339; default the last 24 hours and the
+    /// next five minutes; at most 31 days).
     #[param(format = "date-time")]
     from: Option<String>,
     #[param(format = "date-time")]

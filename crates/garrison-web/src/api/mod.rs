@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod events;
 pub mod health;
+pub mod ingest;
 pub mod inventory;
 pub mod me;
 pub mod tenants;
@@ -183,6 +184,18 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "ingest_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A tenant's ingest token (`gri_...`) from the portal's ingest sources page \
+                         or `POST /api/v1/tenants/{tenant_id}/ingest-tokens`",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -208,6 +221,7 @@ impl Modify for BearerAuth {
         inventory::list_ranges, inventory::create_range, inventory::delete_range,
         inventory::risk_weights, inventory::set_risk_weights,
         events::list, events::show, events::counts,
+        ingest::ingest, ingest::list_tokens, ingest::create_token, ingest::revoke_token,
     ),
     components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount))
 )]
