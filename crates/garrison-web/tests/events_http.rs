@@ -129,7 +129,10 @@ async fn a_token_puts_events_into_its_tenant_only_and_answers_after_the_commit()
     let r = t
         .client()
         .with_bearer(&a_api)
-        .get(&format!("/api/v1/events/counts?tenant={}&field=source.ip", acme.id))
+        .get(&format!(
+            "/api/v1/events/counts?tenant={}&field=source.ip",
+            acme.id
+        ))
         .await;
     assert_eq!(
         r.json().as_array().map(Vec::len),

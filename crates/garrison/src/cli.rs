@@ -82,6 +82,10 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Tenants' ingest tokens: what sensors and forwarders send events to
+    /// `POST /ingest/v1/events` with.
+    #[command(subcommand)]
+    IngestToken(IngestTokenCommand),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -257,6 +261,45 @@ pub enum TokenCommand {
         expires_days: Option<u32>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestTokenCommand {
+    /// Create an ingest token for a tenant and print it once.
+    Create {
+        /// The tenant whose events it sends (slug).
+        #[arg(long)]
+        tenant: String,
+        /// Names the source (`http:NAME`); no spaces.
+        #[arg(long)]
+        name: String,
+        /// How its lines are read: auto, syslog, rfc5424, rfc3164, cef,
+        /// leef, json, suricata, zeek, windows.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// A network (CIDR) or address senders must come from; repeatable
+        /// [default: anywhere].
+        #[arg(long, value_name = "CIDR")]
+        allow: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List ingest tokens (never their secrets).
+    List {
+        /// Only this tenant's (slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an ingest token: senders using it are refused at once.
+    Revoke {
+        /// The tenant it belongs to (slug).
+        #[arg(long)]
+        tenant: String,
+        /// The token's id (from `list`).
+        id: String,
     },
 }
 

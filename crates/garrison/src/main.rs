@@ -62,6 +62,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Tenant(cmd) => admin::tenant(&config, cmd).await?,
         Command::User(cmd) => admin::user(&config, cmd).await?,
         Command::Token(cmd) => admin::token(&config, cmd).await?,
+        Command::IngestToken(cmd) => admin::ingest_token(&config, cmd).await?,
         Command::Import(cmd) => {
             import::import(&config, cmd).await?;
         }

@@ -464,7 +464,11 @@ mod tests {
     fn windows_default_to_a_day_and_stop_at_31_days() {
         let now = Timestamp::from_millis(100 * 86_400_000);
         let (from, until) = window(now, None, None).expect("default");
-        assert_eq!(until, now.plus(FUTURE_SLACK), "events received now are found");
+        assert_eq!(
+            until,
+            now.plus(FUTURE_SLACK),
+            "events received now are found"
+        );
         assert_eq!(now.since(from), DEFAULT_WINDOW);
         let from = now.minus(MAX_WINDOW);
         assert!(window(now, Some(from), None).is_ok());

@@ -10,7 +10,7 @@ use garrison_core::{Principal, Role};
 use garrison_store::UserFilter;
 use serde_json::json;
 
-use crate::cli::{AuditCommand, TenantCommand, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, IngestTokenCommand, TenantCommand, TokenCommand, UserCommand};
 use crate::config::Config;
 use crate::runtime;
 
@@ -219,6 +219,131 @@ pub async fn token(config: &Config, cmd: TokenCommand) -> Result<()> {
             issued.token.name
         );
         println!("{}", issued.secret.expose());
+    }
+    Ok(())
+}
+
+async fn tenant_of(app: &garrison_app::App, slug: &str) -> Result<garrison_core::model::Tenant> {
+    app.tenant_by_slug(&operator(), slug)
+        .await
+        .map_err(|e| match e {
+            garrison_app::AppError::NotFound => {
+                anyhow::anyhow!("no tenant has the slug `{slug}`; see garrison tenant list")
+            }
+            other => other.into(),
+        })
+}
+
+/// `garrison ingest-token create|list|revoke`. As for API tokens, the
+/// secret goes to standard output alone.
+pub async fn ingest_token(config: &Config, cmd: IngestTokenCommand) -> Result<()> {
+    let app = open_app(config).await?;
+    match cmd {
+        IngestTokenCommand::Create {
+            tenant,
+            name,
+            format,
+            allow,
+            json,
+        } => {
+            let t = tenant_of(&app, &tenant).await?;
+            let issued = app
+                .create_ingest_token(
+                    &operator(),
+                    t.id,
+                    &garrison_app::events::http::NewIngestToken {
+                        name,
+                        format,
+                        allow,
+                    },
+                )
+                .await?;
+            let tok = &issued.token;
+            if json {
+                print_json(&json!({
+                    "id": tok.id, "tenant": t.slug, "name": tok.name,
+                    "source_id": format!("http:{}", tok.name), "format": tok.format,
+                    "allow": tok.allow, "token": issued.secret.expose(),
+                }));
+            } else {
+                eprintln!(
+                    "Created ingest token `{}` for {} (format {}, from {}). Send with
+                       curl -H 'Authorization: Bearer TOKEN' --data-binary @events.log https://HOST/ingest/v1/events
+                     It is shown only now:",
+                    tok.name,
+                    t.slug,
+                    tok.format,
+                    if tok.allow.is_empty() {
+                        "anywhere".to_owned()
+                    } else {
+                        tok.allow.join(", ")
+                    }
+                );
+                println!("{}", issued.secret.expose());
+            }
+        }
+        IngestTokenCommand::List { tenant, json } => {
+            let only = match tenant {
+                Some(slug) => Some(tenant_of(&app, &slug).await?.id),
+                None => None,
+            };
+            let tokens = app.list_ingest_tokens(&operator(), only).await?;
+            let tenants = app.list_tenants(&operator()).await?;
+            let slug = |id| {
+                tenants
+                    .iter()
+                    .find(|t| t.id == id)
+                    .map_or_else(|| id.to_string(), |t| t.slug.clone())
+            };
+            if json {
+                let rows: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        json!({
+                            "id": t.id, "tenant": slug(t.tenant_id), "name": t.name,
+                            "prefix": t.prefix, "format": t.format, "allow": t.allow,
+                            "created_at": t.created_at.to_rfc3339(),
+                            "last_used_at": t.last_used_at.map(|x| x.to_rfc3339()),
+                            "revoked_at": t.revoked_at.map(|x| x.to_rfc3339()),
+                        })
+                    })
+                    .collect();
+                print_json(&json!(rows));
+            } else {
+                for t in &tokens {
+                    println!(
+                        "{}  {:<16} http:{:<24} {:<8} {}…  {}",
+                        t.id,
+                        slug(t.tenant_id),
+                        t.name,
+                        t.format,
+                        t.prefix,
+                        if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "live"
+                        }
+                    );
+                }
+                println!("{} ingest token(s).", tokens.len());
+            }
+        }
+        IngestTokenCommand::Revoke { tenant, id } => {
+            let t = tenant_of(&app, &tenant).await?;
+            let token_id = id.parse().map_err(|_| {
+                anyhow::anyhow!("`{id}` is not a token id; see garrison ingest-token list")
+            })?;
+            app.revoke_ingest_token(&operator(), t.id, token_id)
+                .await
+                .map_err(|e| match e {
+                    garrison_app::AppError::NotFound => anyhow::anyhow!(
+                        "tenant {} has no ingest token {id}; see garrison ingest-token list",
+                        t.slug
+                    ),
+                    other => other.into(),
+                })?;
+            eprintln!("Revoked ingest token {id} of {}.", t.slug);
+        }
     }
     Ok(())
 }
