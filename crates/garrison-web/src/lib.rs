@@ -235,7 +235,7 @@ fn build() -> Builder {
     };
     use portal::{
         account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
-        tenants as p_tenants, tokens as p_tokens, users as p_users,
+        sources as p_sources, tenants as p_tenants, tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -444,6 +444,13 @@ fn build() -> Builder {
     .get(Portal, "/imports", p_imports::list)
     .upload(Portal, "/imports", p_imports::upload)
     .get(Portal, "/imports/{import_id}", p_imports::show)
+    .get(Portal, "/sources", p_sources::list)
+    .post(Portal, "/sources", p_sources::create)
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/ingest-tokens/{ingest_token_id}/revoke",
+        p_sources::revoke,
+    )
 }
 
 /// Every route of the router, in declaration order.

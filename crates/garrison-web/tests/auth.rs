@@ -594,7 +594,11 @@ async fn every_state_changing_portal_route_refuses_a_form_without_its_token() {
             .path
             .replace("{tenant_id}", &acme.id.to_string())
             .replace("{user_id}", &s.user.id.to_string())
-            .replace("{token_id}", &garrison_core::TokenId::new().to_string());
+            .replace("{token_id}", &garrison_core::TokenId::new().to_string())
+            .replace(
+                "{ingest_token_id}",
+                &garrison_core::IngestTokenId::new().to_string(),
+            );
         let r = if path == "/imports" {
             // The upload form is multipart: the file must not be taken.
             let body = format!(

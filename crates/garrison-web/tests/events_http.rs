@@ -369,3 +369,138 @@ async fn over_the_rate_cap_the_sender_is_told_to_wait_and_nothing_is_half_taken(
         "each line once: the refused request kept nothing"
     );
 }
+
+#[tokio::test]
+async fn mssp_engineers_manage_ingest_tokens_in_the_portal() {
+    let t = TestApp::new().await;
+    let acme = t.tenant("acme").await;
+    let bravo = t.tenant("bravo").await;
+    let eng = t.signed_in("eng@mssp.test", Role::MsspEngineer, None).await;
+    t.app
+        .assign_staff(&t.operator(), eng.user.id, acme.id)
+        .await
+        .expect("assign");
+    token(&t, bravo.id, "bravo-only-sensor", "auto", &[]).await;
+
+    let page = eng.client.get("/sources").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Ingest sources"));
+    assert!(
+        !page.body.contains("bravo-only-sensor") && !page.body.contains(&bravo.id.to_string()),
+        "an engineer of acme sees nothing of bravo"
+    );
+
+    // Create through the form: the secret is shown once, and works.
+    let acme_id = acme.id.to_string();
+    let r = eng
+        .client
+        .post_form(
+            "/sources",
+            &[
+                ("csrf", &eng.csrf),
+                ("tenant", &acme_id),
+                ("name", "edge-fw"),
+                ("format", "cef"),
+                ("allow", "203.0.113.0/24\n198.51.100.7"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let secret = r.text_of("ingest-secret");
+    assert!(secret.starts_with("gri_"), "{secret}");
+    assert!(r.body.contains("http:edge-fw"));
+    let again = eng.client.get("/sources").await;
+    assert!(
+        !again.body.contains(&secret),
+        "the secret is shown only once"
+    );
+    let (status, out, _) = post(
+        &t.client().with_bearer(&secret),
+        b"CEF:0|Acme|FW|1|1|portal-made|3|src=10.0.0.1".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["stored"], 1);
+
+    // A hostile name is refused on the form and echoed escaped.
+    let r = eng
+        .client
+        .post_form(
+            "/sources",
+            &[
+                ("csrf", &eng.csrf),
+                ("tenant", &acme_id),
+                ("name", "<script>alert(1)</script>"),
+                ("format", "auto"),
+                ("allow", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!r.body.contains("<script>alert(1)"), "escaped");
+    assert!(r.body.contains("&#60;script&#62;alert(1)"), "{}", r.body);
+
+    // Another tenant's token cannot be revoked, nor a token be created
+    // for another tenant.
+    let bravo_tokens = t
+        .app
+        .list_ingest_tokens(&t.operator(), Some(bravo.id))
+        .await
+        .expect("tokens");
+    let r = eng
+        .client
+        .post_form(
+            &format!(
+                "/tenants/{}/ingest-tokens/{}/revoke",
+                bravo.id, bravo_tokens[0].id
+            ),
+            &[("csrf", &eng.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let bravo_id = bravo.id.to_string();
+    let r = eng
+        .client
+        .post_form(
+            "/sources",
+            &[
+                ("csrf", &eng.csrf),
+                ("tenant", &bravo_id),
+                ("name", "sneaky"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Revoke ours: refused from then on.
+    let ours = t
+        .app
+        .list_ingest_tokens(&t.operator(), Some(acme.id))
+        .await
+        .expect("tokens");
+    let r = eng
+        .client
+        .post_form(
+            &format!("/tenants/{}/ingest-tokens/{}/revoke", acme.id, ours[0].id),
+            &[("csrf", &eng.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (status, _, _) = post(&t.client().with_bearer(&secret), b"x".to_vec()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Customers and analysts have no such page.
+    for role in [Role::CustomerAdmin, Role::MsspAnalyst] {
+        let who = t
+            .signed_in(
+                &format!("{}@x.test", role.as_str()),
+                role,
+                (!role.is_mssp()).then_some(acme.id),
+            )
+            .await;
+        assert_eq!(
+            who.client.get("/sources").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+}

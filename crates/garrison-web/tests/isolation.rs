@@ -900,6 +900,24 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/tenants/{tenant_id}/risk-weights",
         case(true, only(ADMINS, 303, 403)).body(|_, _| form(&[("reset", "1")])),
     );
+    add(M::GET, "/sources", case(false, only(INGESTERS, 200, 403)));
+    add(
+        M::POST,
+        "/sources",
+        case(true, only(INGESTERS, 200, 403)).body(|ids, n| {
+            form(&[
+                ("tenant", &ids.tenant),
+                ("name", &format!("portal-walk-{n}")),
+                ("format", "syslog"),
+                ("allow", "10.0.0.0/8\n192.0.2.1"),
+            ])
+        }),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/ingest-tokens/{ingest_token_id}/revoke",
+        case(true, only(INGESTERS, 303, 403)),
+    );
     add(M::GET, "/imports", case(false, all(200)));
     add(M::GET, "/imports/{import_id}", case(true, all(200)));
     add(

@@ -271,7 +271,8 @@ pub enum IngestTokenCommand {
         /// The tenant whose events it sends (slug).
         #[arg(long)]
         tenant: String,
-        /// Names the source (`http:NAME`); no spaces.
+        /// Names the source (`http:NAME`): letters, digits, `-`, `_`, `.`,
+        /// `:`.
         #[arg(long)]
         name: String,
         /// How its lines are read: auto, syslog, rfc5424, rfc3164, cef,

@@ -148,10 +148,13 @@ impl App {
             ));
         }
         let name = validate::name("name", &new.name, 64)?;
-        if name.contains(char::is_whitespace) {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        {
             return Err(AppError::invalid(
                 "name",
-                "must not contain spaces (it becomes the source id `http:NAME`)",
+                "use letters, digits, `-`, `_`, `.` and `:` only (it becomes the source id `http:NAME`)",
             ));
         }
         let format_name = if new.format.trim().is_empty() {

@@ -79,7 +79,7 @@ impl From<IngestToken> for IngestTokenDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateIngestTokenRequest {
     /// Names the source (`http:NAME`); unique among the tenant's live
-    /// tokens; no spaces.
+    /// tokens; letters, digits, `-`, `_`, `.` and `:`.
     #[schema(example = "edge-firewall")]
     pub name: String,
     /// `auto` (detect per line), `syslog`, `cef`, `leef`, `json`,

@@ -9,6 +9,7 @@ pub mod home;
 pub mod imports;
 pub mod inventory;
 pub mod login;
+pub mod sources;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
@@ -107,6 +108,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "user-updated" => "The user was saved.",
         "mfa-reset" => "MFA was reset; the user enrols again at next login.",
         "token-revoked" => "The token was revoked.",
+        "ingest-token-revoked" => "The ingest token was revoked; senders using it are refused.",
         "password-changed" => "Your password was changed; other sessions were signed out.",
         "tenant-switched" => "Switched tenant.",
         "asset-created" => "The asset was created.",
@@ -187,6 +189,9 @@ impl Layout {
         nav.push(("Tenants", "/tenants"));
         if p.can(Permission::UserRead) {
             nav.push(("Users", "/users"));
+        }
+        if p.can(Permission::EventIngest) {
+            nav.push(("Ingest sources", "/sources"));
         }
         nav.push(("API tokens", "/tokens"));
         if p.can(Permission::AuditRead) {
