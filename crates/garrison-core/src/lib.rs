@@ -11,6 +11,7 @@ pub mod event;
 pub mod ids;
 pub mod model;
 pub mod password;
+pub mod rng;
 pub mod role;
 pub mod secret;
 pub mod tenancy;

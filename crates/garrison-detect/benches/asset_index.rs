@@ -11,6 +11,7 @@
 //! Each benchmark cycles through 4,096 different addresses picked at
 //! random, so caches help no more than they would with real traffic.
 
+use garrison_core::rng::Rng;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -22,27 +23,6 @@ use garrison_detect::{AssetIndex, AssetProfile, Lookup};
 
 const ASSETS: usize = 100_000;
 const PROBES: usize = 4096;
-
-/// A small deterministic generator (xorshift), so every run measures the
-/// same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).expect("fits")
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
 
 fn range(tenant: TenantId, cidr: String, zone: String, crit: Option<Criticality>) -> NetworkRange {
     NetworkRange {
@@ -69,7 +49,7 @@ struct Data {
 
 fn data() -> Data {
     let tenant = TenantId::new();
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut ranges = Vec::new();
     // Sites: 10.0-99.0.0/16, 172.16-31.0.0/16 and 192.168.0.0/16 (117).
     let mut sites: Vec<[u8; 2]> = (0..100).map(|b| [10, b]).collect();
@@ -87,7 +67,7 @@ fn data() -> Data {
     // zone, some in a DMZ of their own.
     let mut subnets: Vec<([u8; 3], String)> = Vec::new();
     while subnets.len() < 6000 {
-        let i = rng.below(sites.len());
+        let i = rng.index(sites.len());
         let s = sites[i];
         let c = u8::try_from(rng.below(256)).expect("byte");
         if subnets.iter().any(|(n, _)| *n == [s[0], s[1], c]) {

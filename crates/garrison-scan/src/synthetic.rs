@@ -3,6 +3,7 @@
 //! an asset-list CSV, and hostile XML. Deterministic: the same arguments
 //! write the same bytes.
 
+use garrison_core::rng::Rng;
 use std::io::{self, Write};
 
 /// Words for descriptions and plugin output, so that text compresses and
@@ -44,31 +45,13 @@ const WORDS: &[&str] = &[
     "component",
 ];
 
-/// A small deterministic generator (xorshift), enough to vary the data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 fn prose(rng: &mut Rng, words: usize) -> String {
     let mut s = String::with_capacity(words * 8);
     for i in 0..words {
         if i > 0 {
             s.push(' ');
         }
-        let n = usize::try_from(rng.below(WORDS.len() as u64)).unwrap_or(0);
+        let n = rng.index(WORDS.len());
         s.push_str(WORDS[n]);
     }
     s
@@ -106,7 +89,7 @@ impl NessusShape {
 /// When writing fails.
 pub fn nessus(out: &mut impl Write, shape: NessusShape) -> io::Result<u64> {
     let mut w = CountingWriter { inner: out, n: 0 };
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     writeln!(
         w,
         "<?xml version=\"1.0\" ?>\n<NessusClientData_v2>\n<Report name=\"synthetic\" xmlns:cm=\"http://www.nessus.org/cm\">"
@@ -149,7 +132,7 @@ pub fn nessus(out: &mut impl Write, shape: NessusShape) -> io::Result<u64> {
 /// When writing fails.
 pub fn asset_csv(out: &mut impl Write, rows: u64) -> io::Result<u64> {
     let mut w = CountingWriter { inner: out, n: 0 };
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     writeln!(
         w,
         "hostname,fqdn,ip,mac,os,type,owner,business_unit,location,criticality,sensitivity,regulations,tags,internet_exposed"
@@ -158,7 +141,7 @@ pub fn asset_csv(out: &mut impl Write, rows: u64) -> io::Result<u64> {
     let sens = ["public", "internal", "confidential", "restricted"];
     let types = ["server", "workstation", "network-device", "cloud-resource"];
     for r in 0..rows {
-        let pick = |rng: &mut Rng, n: usize| usize::try_from(rng.below(n as u64)).unwrap_or(0);
+        let pick = |rng: &mut Rng, n: usize| rng.index(n);
         writeln!(
             w,
             "asset-{r},asset-{r}.corp.example,10.{}.{}.{},02:00:{:02x}:{:02x}:{:02x}:{:02x},Windows Server 2022,{},Team {},BU {},Site {},{},{},PCI-DSS;GDPR,tag{};batch,{}",

@@ -162,20 +162,7 @@ impl<K: Key> PrefixTable<K> {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (xorshift), so the test needs no
-    /// dependency and always checks the same cases.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use garrison_core::rng::Rng;
 
     fn table(blocks: &[(u32, u8)]) -> (PrefixTable<u32>, Vec<Block<u32>>, Vec<u32>) {
         let mut bs: Vec<Block<u32>> = blocks
@@ -248,7 +235,7 @@ mod tests {
 
     #[test]
     fn random_nested_blocks_match_brute_force() {
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         for round in 0..200 {
             // Blocks in a small corner of the space so they nest and collide.
             let n = 1 + rng.below(40);
