@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod demo_events;
 mod runtime;
 mod syslog;
 mod tls;

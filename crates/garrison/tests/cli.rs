@@ -4,6 +4,7 @@
 mod common;
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use common::{Garrison, login};
 use garrison_testkit::https_client;
@@ -290,6 +291,60 @@ async fn demo_is_idempotent_and_each_run_prints_a_working_password() {
     );
     let r = login(&http, &second.url, "admin@mssp.example", &pw2).await;
     assert_eq!(r.headers()["location"], "/login/password");
+
+    // The demo's sensors stream events into each tenant, made from its
+    // own hosts; a customer sees only its own.
+    let acme_token = g
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "it-lead@acme.example",
+            "--name",
+            "events",
+        ])
+        .trim()
+        .to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let page: Value = http
+            .get(format!("{}/api/v1/events?limit=500", second.url))
+            .bearer_auth(&acme_token)
+            .send()
+            .await
+            .expect("events")
+            .json()
+            .await
+            .expect("json");
+        let sources: std::collections::BTreeSet<String> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|e| e["source_id"].as_str().map(str::to_owned))
+            .collect();
+        // A failure guard, not a timing assertion.
+        if sources.len() >= 3 || std::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let items = events["items"].as_array().expect("items");
+    assert!(
+        items
+            .iter()
+            .any(|e| e["source_id"] == "demo:edge-fw" && e["parser"] == "cef"),
+        "the edge firewall streams CEF: {events}"
+    );
+    let listed: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
+    let acme_id = listed
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["slug"] == "acme"))
+        .map(|t| t["id"].clone())
+        .expect("acme");
+    assert!(
+        items.iter().all(|e| e["tenant_id"] == acme_id),
+        "acme's events only"
+    );
     drop(second);
     let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
     assert_eq!(

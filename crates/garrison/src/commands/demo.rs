@@ -15,11 +15,12 @@ use garrison_app::App;
 use garrison_app::admin::CreateUser;
 use garrison_app::inventory::{AssetInput, ImportFile, Progress};
 use garrison_core::asset::{Criticality, FindingStatus, ImportKind};
-use garrison_core::{Principal, Role, Secret, TenantId, Timestamp};
+use garrison_core::{Principal, Role, Secret, SystemClock, TenantId, Timestamp};
 use garrison_store::{AssetQuery, FindingQuery};
 
 use crate::commands::serve::{self, Roles};
 use crate::config::Config;
+use crate::demo_events;
 use crate::runtime;
 
 pub const ADMIN_EMAIL: &str = "admin@mssp.example";
@@ -289,6 +290,13 @@ pub async fn demo(config: &Config) -> Result<()> {
     let prepared = serve::prepare(config, &opened)?;
     let password = seed(&prepared.app).await?;
     let listeners = serve::listeners(config, &prepared).await?;
+    let op = Principal::system("demo");
+    let mut scenes = Vec::new();
+    for t in TENANTS {
+        let tenant = prepared.app.tenant_by_slug(&op, t.slug).await?;
+        scenes.push(demo_events::scene(&prepared.app, &op, tenant.id).await?);
+    }
+    demo_events::spawn(prepared.app.clone(), Arc::new(SystemClock), scenes);
     println!("Garrison demo is ready.");
     println!();
     println!("  Portal:    {}", prepared.url());
@@ -299,6 +307,8 @@ pub async fn demo(config: &Config) -> Result<()> {
     println!("with an authenticator app. Demo tenants: acme (Acme Manufacturing) and globex");
     println!("(Globex Health), with their users, network ranges, asset inventories, scan");
     println!("findings and risk scores; MSSP analyst and engineer are assigned to both.");
+    println!("Their sensors stream events live: firewall, IDS, SSH, domain controller and DNS");
+    println!("logs made from their own hosts (see Events in the portal, or /api/v1/events).");
     if let Some(fp) = prepared.fingerprint() {
         println!();
         println!("The certificate is self-signed; your browser will ask you to accept it.");
