@@ -36,6 +36,10 @@ pub struct FileConfig {
 pub struct FileIngest {
     #[serde(default)]
     pub listeners: Vec<FileListener>,
+    /// `POST /ingest/v1/events`: the largest body as sent.
+    pub http_max_body_bytes: Option<u64>,
+    /// ... and after gzip decompression.
+    pub http_max_decompressed_bytes: Option<u64>,
 }
 
 /// One `[[ingest.listeners]]` table.
@@ -152,6 +156,9 @@ pub struct Config {
     /// Syslog listeners (`[[ingest.listeners]]`), checked but with their
     /// tenant still a slug: it is resolved when the server starts.
     pub listeners: Vec<SyslogListener>,
+    /// Limits of HTTP ingestion (`ingest.http_max_body_bytes`,
+    /// `ingest.http_max_decompressed_bytes`).
+    pub ingest_http: garrison_web::IngestLimits,
 }
 
 /// A configured syslog listener.
@@ -589,6 +596,36 @@ impl Config {
         };
 
         let listeners = syslog_listeners(&file.ingest.listeners, &r.file_name, &tls)?;
+        let bytes = |env: &str, key: &str, value: Option<u64>, default: usize| {
+            match r.pick(None, env, value.map(|n| (key, n.to_string()))) {
+                Some(v) => {
+                    let n: usize = v.parse("a number of bytes")?;
+                    if !(1024..=4 * 1024 * 1024 * 1024).contains(&n) {
+                        return Err(ConfigError(format!(
+                            "{}: must be between 1024 and 4294967296",
+                            v.origin
+                        )));
+                    }
+                    Ok(n)
+                }
+                None => Ok(default),
+            }
+        };
+        let defaults = garrison_web::IngestLimits::default();
+        let ingest_http = garrison_web::IngestLimits {
+            max_body_bytes: bytes(
+                "GARRISON_INGEST_HTTP_MAX_BODY_BYTES",
+                "ingest.http_max_body_bytes",
+                file.ingest.http_max_body_bytes,
+                defaults.max_body_bytes,
+            )?,
+            max_decompressed_bytes: bytes(
+                "GARRISON_INGEST_HTTP_MAX_DECOMPRESSED_BYTES",
+                "ingest.http_max_decompressed_bytes",
+                file.ingest.http_max_decompressed_bytes,
+                defaults.max_decompressed_bytes,
+            )?,
+        };
 
         Ok(Self {
             data_dir,
@@ -605,6 +642,7 @@ impl Config {
             log_level,
             log_format,
             listeners,
+            ingest_http,
         })
     }
 }

@@ -186,6 +186,7 @@ pub async fn run(
         max_body_bytes: config.max_body_bytes,
         upload_dir: config.data_dir.join("uploads"),
         max_upload_bytes: config.max_upload_bytes,
+        ingest: config.ingest_http.clone(),
         ..WebConfig::default()
     };
     let router = garrison_web::router(WebState::new(app, web));
