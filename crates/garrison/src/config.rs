@@ -596,20 +596,22 @@ impl Config {
         };
 
         let listeners = syslog_listeners(&file.ingest.listeners, &r.file_name, &tls)?;
-        let bytes = |env: &str, key: &str, value: Option<u64>, default: usize| {
-            match r.pick(None, env, value.map(|n| (key, n.to_string()))) {
-                Some(v) => {
-                    let n: usize = v.parse("a number of bytes")?;
-                    if !(1024..=4 * 1024 * 1024 * 1024).contains(&n) {
-                        return Err(ConfigError(format!(
-                            "{}: must be between 1024 and 4294967296",
-                            v.origin
-                        )));
-                    }
-                    Ok(n)
+        let bytes = |env: &str, key: &str, value: Option<u64>, default: usize| match r.pick(
+            None,
+            env,
+            value.map(|n| (key, n.to_string())),
+        ) {
+            Some(v) => {
+                let n: usize = v.parse("a number of bytes")?;
+                if !(1024..=4 * 1024 * 1024 * 1024).contains(&n) {
+                    return Err(ConfigError(format!(
+                        "{}: must be between 1024 and 4294967296",
+                        v.origin
+                    )));
                 }
-                None => Ok(default),
+                Ok(n)
             }
+            None => Ok(default),
         };
         let defaults = garrison_web::IngestLimits::default();
         let ingest_http = garrison_web::IngestLimits {
