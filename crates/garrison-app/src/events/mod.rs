@@ -3,5 +3,6 @@
 //! use cases that read events back (search, one event, counts).
 
 pub mod ingest;
+pub mod lag;
 pub mod pipeline;
 pub mod search;
