@@ -76,11 +76,13 @@ struct Inner {
 impl WebState {
     #[must_use]
     pub fn new(app: Arc<App>, config: WebConfig) -> Self {
+        let mut metrics = Metrics::new();
+        metrics.watch_ingestion(app.clone());
         Self {
             inner: Arc::new(Inner {
                 app,
                 config,
-                metrics: Metrics::new(),
+                metrics,
             }),
         }
     }
