@@ -52,6 +52,7 @@ pub enum Action {
     RangeDeleted,
     FindingStatusChanged,
     RiskWeightsChanged,
+    EventsPurged,
     EventsIngested,
 }
 
@@ -87,6 +88,7 @@ impl Action {
             Self::RangeDeleted => "range.deleted",
             Self::FindingStatusChanged => "finding.status_changed",
             Self::RiskWeightsChanged => "tenant.risk_weights_changed",
+            Self::EventsPurged => "events.purged",
             Self::EventsIngested => "events.ingested",
         }
     }

@@ -9,10 +9,13 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use garrison_app::AppError;
 use garrison_app::events::ingest::Format;
 use garrison_app::events::observe::{ListenerInfo, ListenerKind, ListenerStats};
 use garrison_app::events::pipeline::{Bus, RawLine};
-use garrison_core::{Clock as _, EventId, TenantId};
+use garrison_core::event::{Event, Fields};
+use garrison_core::{Clock as _, EventId, Principal, Role, TenantId};
+use garrison_store::{AuditQuery, EventQuery, MAX_EVENT_PAGE};
 use garrison_testkit::TestApp;
 
 const GOOD: &str = "<34>1 - fw-01 sshd - - - Accepted password for admin";
@@ -202,4 +205,196 @@ async fn the_metrics_token_guards_the_ingestion_series_too() {
     let (status, body) = send(Some("Bearer scrape-me")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(&format!("tenant=\"{}\"", a.id)), "{body}");
+}
+
+/// Stores one event of the tenant, `days` old.
+async fn event_aged(t: &TestApp, tenant: TenantId, days: u64) -> EventId {
+    let now = t.clock.now();
+    let e = Event {
+        id: EventId::new(),
+        tenant_id: tenant,
+        timestamp: now.minus(Duration::from_secs(days * 86_400)),
+        received_at: now,
+        source_id: "test".to_owned(),
+        parser: "rfc5424".to_owned(),
+        severity: 10,
+        fields: Fields::new(),
+        original: format!("{days} days old"),
+    };
+    assert_eq!(
+        t.store
+            .insert_events(std::slice::from_ref(&e))
+            .await
+            .expect("insert"),
+        1
+    );
+    e.id
+}
+
+async fn remaining(t: &TestApp, tenant: TenantId) -> Vec<String> {
+    let q = EventQuery {
+        tenant: Some(tenant),
+        from: Some(garrison_core::Timestamp::from_millis(0)),
+        until: Some(t.clock.now().plus(Duration::from_secs(1))),
+        limit: MAX_EVENT_PAGE,
+        ..EventQuery::default()
+    };
+    let mut left: Vec<String> = t
+        .store
+        .search_events(&t.operator().access(), &q)
+        .await
+        .expect("search")
+        .items
+        .into_iter()
+        .map(|e| e.original)
+        .collect();
+    left.sort();
+    left
+}
+
+async fn purge_records(t: &TestApp) -> Vec<garrison_core::audit::AuditRecord> {
+    let q = AuditQuery {
+        before_seq: None,
+        limit: 1000,
+        tenant: None,
+    };
+    t.app
+        .list_audit(&t.operator(), &q)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.action == "events.purged")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purge_keeps_each_tenants_events_for_its_own_retention() {
+    let t = TestApp::new().await;
+    let a = t.tenant("acme").await;
+    let b = t.tenant("globex").await;
+    let op = t.operator();
+    t.app
+        .set_event_retention_days(&op, a.id, 30)
+        .await
+        .expect("retention");
+    assert_eq!(t.app.event_retention_days(&op, a.id).await.expect("a"), 30);
+    assert_eq!(t.app.event_retention_days(&op, b.id).await.expect("b"), 90);
+    for tenant in [a.id, b.id] {
+        for days in [1, 29, 31, 89, 91] {
+            event_aged(&t, tenant, days).await;
+        }
+    }
+
+    let summary = t.app.purge_expired_events(&op, None).await.expect("purge");
+    assert_eq!(summary.purged, 4, "{summary:?}");
+    assert_eq!(summary.failed, 0);
+    let of = |id: TenantId| {
+        summary
+            .tenants
+            .iter()
+            .find(|p| p.tenant == id)
+            .expect("tenant in summary")
+    };
+    assert_eq!((of(a.id).days, of(a.id).purged), (30, 3));
+    assert_eq!((of(b.id).days, of(b.id).purged), (90, 1));
+    assert_eq!(
+        remaining(&t, a.id).await,
+        ["1 days old", "29 days old"],
+        "A keeps 30 days"
+    );
+    assert_eq!(
+        remaining(&t, b.id).await,
+        ["1 days old", "29 days old", "31 days old", "89 days old"],
+        "B keeps the default 90"
+    );
+    let records = purge_records(&t).await;
+    assert_eq!(records.len(), 2, "one record per tenant that lost events");
+    let for_a = records
+        .iter()
+        .find(|r| r.tenant_id == Some(a.id))
+        .expect("A's record");
+    assert!(for_a.details.contains("\"purged\":3"), "{}", for_a.details);
+    assert!(for_a.details.contains("\"retention_days\":30"));
+
+    // Again: nothing is old enough, and nothing is audited.
+    let again = t.app.purge_expired_events(&op, None).await.expect("again");
+    assert_eq!(again.purged, 0);
+    assert_eq!(purge_records(&t).await.len(), 2);
+
+    // Two days later, one tenant at a time.
+    t.clock.advance(Duration::from_secs(2 * 86_400));
+    let only_b = t
+        .app
+        .purge_expired_events(&op, Some(b.id))
+        .await
+        .expect("b only");
+    assert_eq!(only_b.tenants.len(), 1);
+    assert_eq!(only_b.purged, 1, "B's 89-day event is 91 days old now");
+    assert_eq!(remaining(&t, a.id).await.len(), 2, "A untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_and_purge_respect_roles_and_tenants() {
+    let t = TestApp::new().await;
+    let a = t.tenant("acme").await;
+    let b = t.tenant("globex").await;
+    let user = |email: &'static str, role: Role, tenant: Option<TenantId>| {
+        let t = &t;
+        async move {
+            let (u, _) = t.user(email, role, tenant).await;
+            Principal::authenticated(
+                u.id,
+                u.email,
+                u.role,
+                u.tenant_id,
+                [],
+                garrison_core::tenancy::AuthMethod::System,
+            )
+            .expect("principal")
+        }
+    };
+    let viewer = user("viewer@acme.test", Role::CustomerViewer, Some(a.id)).await;
+    let admin_a = user("admin@acme.test", Role::CustomerAdmin, Some(a.id)).await;
+    event_aged(&t, b.id, 200).await;
+
+    assert!(matches!(
+        t.app.purge_expired_events(&viewer, None).await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        t.app.set_event_retention_days(&viewer, a.id, 10).await,
+        Err(AppError::Forbidden(_))
+    ));
+    // Another tenant is not found, whatever the role.
+    for p in [&viewer, &admin_a] {
+        assert!(matches!(
+            t.app.purge_expired_events(p, Some(b.id)).await,
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            t.app.set_event_retention_days(p, b.id, 10).await,
+            Err(AppError::NotFound)
+        ));
+    }
+    // A customer admin's purge covers their own tenant only.
+    let own = t
+        .app
+        .purge_expired_events(&admin_a, None)
+        .await
+        .expect("own");
+    assert_eq!(own.tenants.len(), 1);
+    assert_eq!(own.tenants[0].tenant, a.id);
+    assert_eq!(remaining(&t, b.id).await.len(), 1, "B untouched");
+    for days in [0, 3651] {
+        assert!(matches!(
+            t.app
+                .set_event_retention_days(&t.operator(), a.id, days)
+                .await,
+            Err(AppError::Invalid(_))
+        ));
+    }
+    t.app
+        .set_event_retention_days(&admin_a, a.id, 3650)
+        .await
+        .expect("ten years");
 }

@@ -1,10 +1,11 @@
 //! Security events: the ingest pipeline (raw lines from the bus, parsed
 //! and normalised, stored with an acknowledgement after the commit), the
-//! use cases that read events back (search, one event, counts) and how
-//! ingestion is observed (counters, queue depth, lag).
+//! use cases that read events back (search, one event, counts), how
+//! ingestion is observed (counters, queue depth, lag) and retention.
 
 pub mod ingest;
 pub mod lag;
 pub mod observe;
 pub mod pipeline;
+pub mod retention;
 pub mod search;
