@@ -198,8 +198,8 @@ fn build() -> Builder {
         tokens as a_tokens, users as a_users,
     };
     use portal::{
-        account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
-        tenants as p_tenants, tokens as p_tokens, users as p_users,
+        account, audit as p_audit, home, imports as p_imports, ingestion as p_ingestion,
+        inventory as p_inv, login, tenants as p_tenants, tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -395,6 +395,8 @@ fn build() -> Builder {
     .get(Portal, "/imports", p_imports::list)
     .upload(Portal, "/imports", p_imports::upload)
     .get(Portal, "/imports/{import_id}", p_imports::show)
+    // Portal: ingestion status (MSSP staff)
+    .get(Portal, "/ingestion", p_ingestion::show)
 }
 
 /// Every route of the router, in declaration order.

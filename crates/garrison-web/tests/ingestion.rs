@@ -14,6 +14,7 @@ use garrison_app::events::ingest::Format;
 use garrison_app::events::observe::{ListenerInfo, ListenerKind, ListenerStats};
 use garrison_app::events::pipeline::{Bus, RawLine};
 use garrison_core::event::{Event, Fields};
+use garrison_core::model::Tenant;
 use garrison_core::{Clock as _, EventId, Principal, Role, TenantId};
 use garrison_store::{AuditQuery, EventQuery, MAX_EVENT_PAGE};
 use garrison_testkit::TestApp;
@@ -205,6 +206,137 @@ async fn the_metrics_token_guards_the_ingestion_series_too() {
     let (status, body) = send(Some("Bearer scrape-me")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(&format!("tenant=\"{}\"", a.id)), "{body}");
+}
+
+/// An MSSP user of `role`, signed in and assigned to `tenants`.
+async fn staff(
+    t: &TestApp,
+    email: &str,
+    role: Role,
+    tenants: &[&Tenant],
+) -> garrison_testkit::SignedIn {
+    let s = t.signed_in(email, role, None).await;
+    for tenant in tenants {
+        t.app
+            .assign_staff(&t.operator(), s.user.id, tenant.id)
+            .await
+            .expect("assign");
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_counters_listeners_and_failed_lines_escaped() {
+    let t = TestApp::new().await;
+    let a = t.tenant("acme").await;
+    listener(&t, a.id, "fw-udp", &["192.0.2.0/24"]);
+    let hostile = "<script>alert('pwned')</script> & \"quotes\"";
+    ingest(&t, a.id, "fw-udp", Duration::ZERO, &[GOOD, hostile]).await;
+    let engineer = staff(&t, "eng@mssp.test", Role::MsspEngineer, &[&a]).await;
+
+    let r = engineer.client.get("/ingestion").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let body = &r.body;
+    assert!(
+        body.contains("href=\"/ingestion\""),
+        "linked in the navigation"
+    );
+    assert!(body.contains("acme Ltd"));
+    assert!(body.contains("fw-udp"));
+    assert!(body.contains("udp 127.0.0.1:5514"), "{body}");
+    assert!(body.contains("192.0.2.0/24"), "the allowlist is shown");
+    assert!(body.contains("90 days"), "the retention is shown");
+    // The failed line and its reason, escaped.
+    assert!(
+        body.contains(
+            "&#60;script&#62;alert(&#39;pwned&#39;)&#60;/script&#62; &#38; &#34;quotes&#34;"
+        ) || body.contains(
+            "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;"
+        ),
+        "{body}"
+    );
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(
+        body.contains("rfc5424: "),
+        "the reason names the parser: {body}"
+    );
+
+    // One tenant by id; an invalid or invisible one is not found.
+    let r = engineer
+        .client
+        .get(&format!("/ingestion?tenant={}", a.id))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = engineer.client.get("/ingestion?tenant=nonsense").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_of_one_tenant_see_nothing_of_another() {
+    let t = TestApp::new().await;
+    let a = t.tenant("acme").await;
+    let b = t.tenant("globex").await;
+    listener(&t, a.id, "acme-udp", &[]);
+    listener(&t, b.id, "globex-udp", &["198.51.100.0/24"]);
+    ingest(
+        &t,
+        a.id,
+        "acme-udp",
+        Duration::ZERO,
+        &[GOOD, "acme broken line"],
+    )
+    .await;
+    ingest(
+        &t,
+        b.id,
+        "globex-udp",
+        Duration::ZERO,
+        &[GOOD, "globex secret line"],
+    )
+    .await;
+    ingest(&t, b.id, "file:globex.log", Duration::ZERO, &[GOOD]).await;
+
+    let analyst = staff(&t, "analyst@mssp.test", Role::MsspAnalyst, &[&a]).await;
+    let page = analyst.client.get("/ingestion").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("acme broken line"));
+    assert!(page.body.contains("acme-udp"));
+    for b_marker in [
+        b.id.to_string(),
+        b.name.clone(),
+        "globex".to_owned(),
+        "198.51.100.0/24".to_owned(),
+    ] {
+        assert!(
+            !page.body.contains(&b_marker),
+            "tenant B's {b_marker} on the page of a user of A only"
+        );
+    }
+    let other = analyst
+        .client
+        .get(&format!("/ingestion?tenant={}", b.id))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert!(!other.body.contains("globex"));
+
+    // The MSSP admin sees both; customers have no such page, not even for
+    // their own tenant, and no link to it.
+    let admin = staff(&t, "root@mssp.test", Role::MsspAdmin, &[]).await;
+    let page = admin.client.get("/ingestion").await;
+    assert!(page.body.contains("acme broken line") && page.body.contains("globex secret line"));
+    let customer = t
+        .signed_in("it@acme.test", Role::CustomerAdmin, Some(a.id))
+        .await;
+    let r = customer.client.get("/ingestion").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("acme broken line"));
+    let home = customer.client.get("/").await;
+    assert!(!home.body.contains("href=\"/ingestion\""));
+    let r = customer
+        .client
+        .get(&format!("/ingestion?tenant={}", b.id))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 /// Stores one event of the tenant, `days` old.
