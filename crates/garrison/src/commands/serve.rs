@@ -98,6 +98,18 @@ pub fn prepare(config: &Config, opened: &Opened) -> Result<Prepared> {
     })
 }
 
+/// What to warn about when `/metrics` is served beyond loopback without a
+/// token: its ingestion series name every tenant's id.
+pub fn open_metrics_warning(has_token: bool, addr: SocketAddr) -> Option<String> {
+    (!has_token && !addr.ip().is_loopback()).then(|| {
+        format!(
+            "/metrics is served on {addr} without metrics.token: whoever reaches it sees every \
+             tenant's id and ingestion counters; set metrics.token (or metrics.token_file), or \
+             restrict access to it"
+        )
+    })
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -188,6 +200,9 @@ pub async fn run(
         max_upload_bytes: config.max_upload_bytes,
         ..WebConfig::default()
     };
+    if let Some(warning) = open_metrics_warning(web.metrics_token.is_some(), prepared.addr) {
+        tracing::warn!("{warning}");
+    }
     let router = garrison_web::router(WebState::new(app, web));
     tracing::info!(listen = %prepared.addr, tls = prepared.tls.is_some(), "serving");
     let mut web_signal = signal.clone();
@@ -239,5 +254,18 @@ mod tests {
         let err = Roles::parse(&["correlate".to_owned()]).expect_err("later");
         assert!(err.to_string().contains("not available"));
         assert!(Roles::parse(&["bogus".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn open_metrics_beyond_loopback_are_warned_about() {
+        let addr = |s: &str| s.parse::<SocketAddr>().expect("addr");
+        for quiet in ["127.0.0.1:8443", "[::1]:8443"] {
+            assert_eq!(open_metrics_warning(false, addr(quiet)), None, "{quiet}");
+        }
+        for open in ["0.0.0.0:8443", "[::]:8443", "192.0.2.7:443"] {
+            let w = open_metrics_warning(false, addr(open)).expect(open);
+            assert!(w.contains("metrics.token"), "{w}");
+            assert_eq!(open_metrics_warning(true, addr(open)), None, "{open}");
+        }
     }
 }
