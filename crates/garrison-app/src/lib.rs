@@ -65,6 +65,9 @@ pub struct App {
     /// The ingest pipeline, started by `start_pipeline` (the binary) or on
     /// first use.
     pipeline: std::sync::OnceLock<Arc<events::pipeline::Pipeline>>,
+    /// The listeners this process serves, for `/metrics` and the
+    /// ingestion page.
+    ingest_sources: events::observe::Registry,
 }
 
 impl App {
@@ -84,6 +87,7 @@ impl App {
             throttle,
             asset_indexes: inventory::index::IndexCache::default(),
             pipeline: std::sync::OnceLock::new(),
+            ingest_sources: events::observe::Registry::default(),
         }
     }
 

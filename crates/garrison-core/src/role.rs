@@ -87,6 +87,9 @@ impl Role {
             P::VulnDataManage | P::EventIngest => {
                 matches!(self, Self::MsspAdmin | Self::MsspEngineer)
             }
+            // The MSSP watches its sources; customers do not see the
+            // platform's listeners, queues and capacity.
+            P::IngestStatusRead => self.is_mssp(),
         }
     }
 
@@ -158,6 +161,11 @@ pub enum Permission {
     EventRead,
     /// Feed events into a tenant (log files, sensors' ingest).
     EventIngest,
+    /// See how a tenant's event sources are doing: counters per source,
+    /// queue depth, lag, the listeners bound to it and the recent lines
+    /// that failed to parse (read-only; an analyst must tell a quiet
+    /// tenant from a blind one without the right to feed events).
+    IngestStatusRead,
 }
 
 #[cfg(test)]
@@ -193,6 +201,17 @@ mod tests {
             assert_eq!(
                 role.can(Permission::EventIngest),
                 matches!(role, Role::MsspAdmin | Role::MsspEngineer),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn ingestion_status_is_for_mssp_staff_only() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.can(Permission::IngestStatusRead),
+                role.is_mssp(),
                 "{role}"
             );
         }

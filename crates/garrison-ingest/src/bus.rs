@@ -317,6 +317,11 @@ pub struct TenantStats {
     pub acked: u64,
     pub redelivered: u64,
     pub rejected_overload: u64,
+    /// When the oldest batch the bus holds for the tenant (queued or in
+    /// flight, a redelivery keeping its first time) was published; `None`
+    /// when it holds nothing. Now minus this is how far the consumers lag
+    /// behind the publishers.
+    pub oldest_published_at: Option<Timestamp>,
 }
 
 /// A per-tenant rate cap, in events.
@@ -416,6 +421,8 @@ struct TenantQueue<T> {
 struct Queued<T> {
     seq: u64,
     attempt: u32,
+    /// When the batch was first published (kept across redeliveries).
+    published_at: Timestamp,
     batch: Arc<Vec<T>>,
 }
 
@@ -688,6 +695,7 @@ impl<T: Message> InProcessBus<T> {
             Queued {
                 seq,
                 attempt: 1,
+                published_at: now,
                 batch: Arc::new(batch),
             },
             false,
@@ -707,6 +715,27 @@ impl<T: Message> InProcessBus<T> {
     #[must_use]
     pub fn snapshot(&self) -> BusStats {
         let state = lock(&self.shared.state);
+        let mut oldest: HashMap<TenantId, Timestamp> = HashMap::new();
+        let mut older = |tenant: TenantId, at: Timestamp| {
+            oldest
+                .entry(tenant)
+                .and_modify(|o| *o = (*o).min(at))
+                .or_insert(at);
+        };
+        for f in state.in_flight.values() {
+            older(f.tenant, f.queued.published_at);
+        }
+        for (t, q) in &state.tenants {
+            // Redeliveries go to the front, fresh batches to the back in
+            // publishing order: the oldest is among the redeliveries or is
+            // the first fresh batch.
+            for b in &q.queue {
+                older(*t, b.published_at);
+                if b.attempt == 1 {
+                    break;
+                }
+            }
+        }
         BusStats {
             topic: self.shared.topic.clone(),
             closed: state.closed,
@@ -722,6 +751,7 @@ impl<T: Message> InProcessBus<T> {
                         TenantStats {
                             queued_events: q.queued_events,
                             in_flight_events: q.in_flight_events,
+                            oldest_published_at: oldest.get(t).copied(),
                             ..q.stats
                         },
                     )
@@ -1056,6 +1086,36 @@ mod tests {
         d.ack().await.expect("ack");
         let s = bus.stats().tenants[&a];
         assert_eq!((s.delivered, s.redelivered, s.acked), (9, 3, 6));
+    }
+
+    #[tokio::test]
+    async fn the_oldest_held_batch_is_reported_until_it_is_acked() {
+        let (bus, clock) = bus_with(InProcessConfig::default());
+        let (a, b) = (TenantId::new(), TenantId::new());
+        assert_eq!(bus.stats().tenants.get(&a), None);
+        bus.publish(a, lines(a, 0..2)).await.expect("1");
+        clock.advance(Duration::from_secs(3));
+        let t1 = clock.now();
+        bus.publish(a, lines(a, 2..4)).await.expect("2");
+        bus.publish(b, lines(b, 9..10)).await.expect("b");
+        let oldest = |t: TenantId| bus.stats().tenants[&t].oldest_published_at;
+        assert_eq!((oldest(a), oldest(b)), (Some(T0), Some(t1)));
+        let mut c = bus.subscribe();
+        // In flight still counts, and a redelivery keeps its first time.
+        let d = c.next().await.expect("first");
+        assert_eq!(d.tenant(), a);
+        assert_eq!(oldest(a), Some(T0));
+        d.nack().await.expect("nack");
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(oldest(a), Some(T0));
+        let d = c.next().await.expect("again");
+        assert_eq!(d.attempt(), 2);
+        d.ack().await.expect("ack");
+        assert_eq!(oldest(a), Some(t1));
+        for _ in 0..2 {
+            c.next().await.expect("rest").ack().await.expect("ack");
+        }
+        assert_eq!((oldest(a), oldest(b)), (None, None));
     }
 
     #[tokio::test]

@@ -97,11 +97,13 @@ struct Inner {
 impl WebState {
     #[must_use]
     pub fn new(app: Arc<App>, config: WebConfig) -> Self {
+        let mut metrics = Metrics::new();
+        metrics.watch_ingestion(app.clone());
         Self {
             inner: Arc::new(Inner {
                 app,
                 config,
-                metrics: Metrics::new(),
+                metrics,
             }),
         }
     }
@@ -234,8 +236,9 @@ fn build() -> Builder {
         tenants as a_tenants, tokens as a_tokens, users as a_users,
     };
     use portal::{
-        account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
-        sources as p_sources, tenants as p_tenants, tokens as p_tokens, users as p_users,
+        account, audit as p_audit, home, imports as p_imports, ingestion as p_ingestion,
+        inventory as p_inv, login, sources as p_sources, tenants as p_tenants, tokens as p_tokens,
+        users as p_users,
     };
 
     Builder {
@@ -451,6 +454,8 @@ fn build() -> Builder {
         "/tenants/{tenant_id}/ingest-tokens/{ingest_token_id}/revoke",
         p_sources::revoke,
     )
+    // Portal: ingestion status (MSSP staff)
+    .get(Portal, "/ingestion", p_ingestion::show)
 }
 
 /// Every route of the router, in declaration order.

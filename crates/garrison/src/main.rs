@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::commands::{admin, bench, demo, import, ingest, serve};
+use crate::commands::{admin, bench, demo, events, import, ingest, serve};
 
 /// mimalloc rather than glibc's malloc: see the workspace manifest.
 #[global_allocator]
@@ -68,6 +68,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             import::import(&config, cmd).await?;
         }
         Command::Ingest(args) => ingest::ingest(&config, args).await?,
+        Command::Events(cmd) => {
+            if !events::events(&config, cmd).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Audit(cmd) => {
             if !admin::audit(&config, cmd).await? {
                 return Ok(ExitCode::FAILURE);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use garrison_app::App;
+use garrison_app::events::observe::ListenerInfo;
 use garrison_app::events::pipeline::{Bus, RawLine};
 use garrison_core::{Clock, SystemClock};
 use garrison_ingest::listen::{self, ListenerConfig, ListenerKind, ListenerStats, ShutdownSignal};
@@ -130,6 +131,8 @@ fn rustls_config(pem: &TlsPem) -> Result<Arc<rustls::ServerConfig>> {
 impl Listeners {
     /// Serves every listener into `app`'s pipeline bus until `shutdown`;
     /// the tasks end once their listener has flushed what it received.
+    /// Each listener is registered with the app, so that its counters show
+    /// in `/metrics` and on the ingestion page.
     pub fn start(self, app: &App, shutdown: &ShutdownSignal) -> JoinSet<()> {
         let bus: Arc<dyn Bus<RawLine>> = app.pipeline().bus().clone();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -143,6 +146,15 @@ impl Listeners {
             );
             let (bus, clock, shutdown) = (bus.clone(), clock.clone(), shutdown.clone());
             let stats = Arc::new(ListenerStats::default());
+            app.register_listener(ListenerInfo {
+                id: b.config.id.clone(),
+                tenant: b.config.tenant,
+                transport: b.config.kind,
+                addr: b.addr.to_string(),
+                format: b.config.format,
+                allow: b.config.allow.clone(),
+                stats: stats.clone(),
+            });
             let id = b.config.id.clone();
             tasks.spawn(async move {
                 let served = match b.socket {

@@ -589,3 +589,52 @@ async fn ingest_stores_a_log_file_and_prints_a_summary() {
         assert!(help.contains(name), "{name}: {help}");
     }
 }
+
+#[tokio::test]
+async fn events_purge_deletes_what_is_past_retention_and_prints_a_summary() {
+    let g = Garrison::new().await;
+    g.ok(&["tenant", "create", "acme"]);
+    g.ok(&["tenant", "create", "bravo"]);
+    let file = g.dir.path().join("old.log");
+    // Two events of 2020, one of a minute ago (RFC 5424 with no time:
+    // the receive time).
+    std::fs::write(
+        &file,
+        "<36>1 2020-01-01T00:00:00+00:00 vm sshd 1 - -  old one\n\
+         <36>1 2020-06-01T00:00:00+00:00 vm sshd 1 - -  old two\n\
+         <36>1 - vm sshd 1 - -  recent\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8 path");
+    for tenant in ["acme", "bravo"] {
+        g.ok(&["ingest", path, "--tenant", tenant, "--format", "rfc5424"]);
+    }
+    let out = g.ok(&["events", "retention"]);
+    assert!(out.contains("acme: events kept 90 days"), "{out}");
+    let out = g.ok(&["events", "retention", "--tenant", "acme", "--days", "30"]);
+    assert_eq!(out.trim(), "acme: events kept 30 days");
+
+    let out = g.ok(&["events", "purge", "--tenant", "acme"]);
+    assert!(
+        out.contains("acme: 2 events older than 30 days deleted"),
+        "{out}"
+    );
+    assert!(out.contains("Purged 2 events in 1 tenant."), "{out}");
+    assert!(!out.contains("bravo"), "{out}");
+    let json: Value = serde_json::from_str(&g.ok(&["events", "purge", "--json"])).expect("json");
+    assert_eq!(
+        json["purged"], 2,
+        "bravo's two, acme's already gone: {json}"
+    );
+    assert_eq!(json["failed"], 0, "{json}");
+    assert_eq!(json["tenants"].as_array().map(Vec::len), Some(2), "{json}");
+
+    let out = g.run(&["events", "purge", "--tenant", "nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no tenant has the slug `nope`"), "{err}");
+    let out = g.run(&["events", "retention", "--tenant", "acme", "--days", "0"]);
+    assert!(!out.status.success());
+    let out = g.run(&["events", "retention", "--days", "7"]);
+    assert_eq!(out.status.code(), Some(2), "--days needs --tenant");
+}

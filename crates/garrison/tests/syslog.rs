@@ -179,5 +179,34 @@ async fn serve_receives_syslog_over_tcp_and_udp_into_the_listeners_tenant() {
     let other = search(bravo_token).await;
     assert_eq!(other["total"], 0, "another tenant sees none: {other}");
     assert_eq!(other["items"].as_array().map(Vec::len), Some(0), "{other}");
+
+    // The listeners are registered for /metrics, per tenant and source.
+    let metrics = http
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    for series in [
+        format!(
+            "garrison_ingest_listener_frames_total{{tenant=\"{acme_id}\",source=\"acme-tcp\",transport=\"tcp\"}} 2"
+        ),
+        format!(
+            "garrison_ingest_listener_frames_total{{tenant=\"{acme_id}\",source=\"acme-udp\",transport=\"udp\"}} 1"
+        ),
+        format!(
+            "garrison_ingest_stored_events_total{{tenant=\"{acme_id}\",source=\"acme-tcp\"}} 2"
+        ),
+        format!(
+            "garrison_ingest_dropped_total{{tenant=\"{acme_id}\",source=\"acme-udp\",reason=\"overload\"}} 0"
+        ),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == series),
+            "{series} in\n{metrics}"
+        );
+    }
     drop(server);
 }

@@ -33,8 +33,9 @@
 //!
 //! **Counters.** Per tenant and source: `received` (lines first
 //! delivered), `parsed`, `failed`, `stored` (new rows) and `duplicates`,
-//! and per tenant a ring of the last [`FAILURE_RING`] failed lines with
-//! their reason; [`Pipeline::stats`] takes a snapshot.
+//! the receive-to-commit lag of the committed events (see
+//! [`super::lag`]), and per tenant a ring of the last [`FAILURE_RING`]
+//! failed lines with their reason; [`Pipeline::stats`] takes a snapshot.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -118,6 +119,8 @@ pub struct SourceCounters {
     pub stored: u64,
     /// Parsed lines whose event was already stored (a redelivery).
     pub duplicates: u64,
+    /// Receive-to-commit lag of the committed events.
+    pub lag: super::lag::LagHistogram,
 }
 
 /// A line that could not be read or stored.
@@ -307,6 +310,17 @@ impl Pipeline {
     /// Counters per tenant and source, recent failures, and the bus.
     #[must_use]
     pub fn stats(&self) -> PipelineStats {
+        self.snapshot(true)
+    }
+
+    /// [`Pipeline::stats`] without the failed lines (for `/metrics`, which
+    /// shows counters only and is scraped often).
+    #[must_use]
+    pub fn counters(&self) -> PipelineStats {
+        self.snapshot(false)
+    }
+
+    fn snapshot(&self, failures: bool) -> PipelineStats {
         let tenants = lock(&self.shared.counters)
             .iter()
             .map(|(t, c)| {
@@ -314,7 +328,11 @@ impl Pipeline {
                     *t,
                     TenantIngestStats {
                         sources: c.sources.iter().map(|(s, n)| (s.clone(), *n)).collect(),
-                        recent_failures: c.failures.iter().cloned().collect(),
+                        recent_failures: if failures {
+                            c.failures.iter().cloned().collect()
+                        } else {
+                            Vec::new()
+                        },
                     },
                 )
             })
@@ -541,6 +559,7 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
             }
         }
     }
+    let committed_at = shared.clock.now();
     let seq = delivery.seq();
     if let Err(e) = delivery.ack().await {
         // Committed all the same; the batch may be seen again, and its
@@ -557,6 +576,8 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
             s.failed += count(g.failures.len());
             s.stored += g.stored;
             s.duplicates += parsed.saturating_sub(g.stored);
+            s.lag
+                .observe(committed_at, g.events.iter().map(|e| e.received_at));
         }
         for f in ring {
             c.fail(f);

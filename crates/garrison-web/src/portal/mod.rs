@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod home;
 pub mod imports;
+pub mod ingestion;
 pub mod inventory;
 pub mod login;
 pub mod sources;
@@ -196,6 +197,9 @@ impl Layout {
         nav.push(("API tokens", "/tokens"));
         if p.can(Permission::AuditRead) {
             nav.push(("Audit log", "/audit"));
+        }
+        if p.can(Permission::IngestStatusRead) {
+            nav.push(("Ingestion", "/ingestion"));
         }
         nav.push(("Account", "/account"));
         Ok(Self {

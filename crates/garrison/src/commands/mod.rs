@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod demo;
+pub mod events;
 pub mod import;
 pub mod ingest;
 pub mod serve;

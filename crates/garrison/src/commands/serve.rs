@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use garrison_app::App;
+use garrison_core::Principal;
 use garrison_web::{WebConfig, WebState};
+use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::runtime::{self, Opened};
@@ -98,6 +100,56 @@ pub fn prepare(config: &Config, opened: &Opened) -> Result<Prepared> {
     })
 }
 
+/// The retention purge runs this long after start (not at once, so that
+/// a server restarting in a loop does not purge in a loop), then every
+/// [`PURGE_EVERY`].
+pub const PURGE_FIRST: Duration = Duration::from_secs(60);
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The retention purge as a periodic job: every tenant's events older
+/// than its retention are deleted (and audited) by the operator
+/// `job:retention`. A failed run is logged and retried at the next tick.
+pub fn start_purge_job(app: Arc<App>, first: Duration, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let op = Principal::system("job:retention");
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + first, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match app.purge_expired_events(&op, None).await {
+                Ok(s) => {
+                    if s.purged > 0 {
+                        tracing::info!(
+                            events.purged = s.purged,
+                            tenants = s.tenants.iter().filter(|t| t.purged > 0).count(),
+                            "retention purge"
+                        );
+                    }
+                    if s.failed > 0 {
+                        tracing::warn!(
+                            tenants.failed = s.failed,
+                            "the retention purge failed for some tenants; it runs again in an hour"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "the retention purge failed"),
+            }
+        }
+    })
+}
+
+/// What to warn about when `/metrics` is served beyond loopback without a
+/// token: its ingestion series name every tenant's id.
+pub fn open_metrics_warning(has_token: bool, addr: SocketAddr) -> Option<String> {
+    (!has_token && !addr.ip().is_loopback()).then(|| {
+        format!(
+            "/metrics is served on {addr} without metrics.token: whoever reaches it sees every \
+             tenant's id and ingestion counters; set metrics.token (or metrics.token_file), or \
+             restrict access to it"
+        )
+    })
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -145,6 +197,7 @@ pub async fn run(
         Err(e) => tracing::warn!(error = %e, "checking for interrupted imports failed"),
     }
     if roles.jobs {
+        start_purge_job(app.clone(), PURGE_FIRST, PURGE_EVERY);
         let app = app.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -189,6 +242,9 @@ pub async fn run(
         ingest: config.ingest_http.clone(),
         ..WebConfig::default()
     };
+    if let Some(warning) = open_metrics_warning(web.metrics_token.is_some(), prepared.addr) {
+        tracing::warn!("{warning}");
+    }
     let router = garrison_web::router(WebState::new(app, web));
     tracing::info!(listen = %prepared.addr, tls = prepared.tls.is_some(), "serving");
     let mut web_signal = signal.clone();
@@ -240,5 +296,61 @@ mod tests {
         let err = Roles::parse(&["correlate".to_owned()]).expect_err("later");
         assert!(err.to_string().contains("not available"));
         assert!(Roles::parse(&["bogus".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn open_metrics_beyond_loopback_are_warned_about() {
+        let addr = |s: &str| s.parse::<SocketAddr>().expect("addr");
+        for quiet in ["127.0.0.1:8443", "[::1]:8443"] {
+            assert_eq!(open_metrics_warning(false, addr(quiet)), None, "{quiet}");
+        }
+        for open in ["0.0.0.0:8443", "[::]:8443", "192.0.2.7:443"] {
+            let w = open_metrics_warning(false, addr(open)).expect(open);
+            assert!(w.contains("metrics.token"), "{w}");
+            assert_eq!(open_metrics_warning(true, addr(open)), None, "{open}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_purge_job_deletes_what_is_past_retention_soon_after_start() {
+        use garrison_core::Clock as _;
+        use garrison_core::event::{Event, Fields};
+        let t = garrison_testkit::TestApp::new().await;
+        let acme = t.tenant("acme").await;
+        let now = t.clock.now();
+        let event = |days: u64| Event {
+            id: garrison_core::EventId::new(),
+            tenant_id: acme.id,
+            timestamp: now.minus(Duration::from_secs(days * 86_400)),
+            received_at: now,
+            source_id: "test".to_owned(),
+            parser: "rfc5424".to_owned(),
+            severity: 0,
+            fields: Fields::new(),
+            original: String::new(),
+        };
+        t.store
+            .insert_events(&[event(1), event(100)])
+            .await
+            .expect("events");
+        let job = start_purge_job(t.app.clone(), Duration::from_millis(10), PURGE_EVERY);
+        let count = || async {
+            let q = garrison_store::EventQuery {
+                from: Some(garrison_core::Timestamp::from_millis(0)),
+                until: Some(now.plus(Duration::from_secs(1))),
+                ..Default::default()
+            };
+            t.store
+                .search_events(&t.operator().access(), &q)
+                .await
+                .expect("search")
+                .total
+        };
+        let purged = garrison_testkit::wait_for(Duration::from_secs(10), || async {
+            (count().await == 1).then_some(())
+        })
+        .await;
+        job.abort();
+        assert!(purged.is_some(), "the 100-day-old event is purged");
     }
 }
