@@ -11,6 +11,7 @@ pub mod api;
 mod csv_export;
 mod error;
 mod extract;
+mod live;
 mod metrics;
 pub mod portal;
 mod security;
@@ -196,8 +197,8 @@ fn build() -> Builder {
         tokens as a_tokens, users as a_users,
     };
     use portal::{
-        account, audit as p_audit, home, imports as p_imports, inventory as p_inv, login,
-        tenants as p_tenants, tokens as p_tokens, users as p_users,
+        account, audit as p_audit, events as p_events, home, imports as p_imports,
+        inventory as p_inv, login, tenants as p_tenants, tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -304,6 +305,7 @@ fn build() -> Builder {
     // Events API
     .get(Api, "/api/v1/events", a_events::list)
     .get(Api, "/api/v1/events/counts", a_events::counts)
+    .get(Api, "/api/v1/events/stream", a_events::stream)
     .get(Api, "/api/v1/events/{event_id}", a_events::show)
     // Portal: login steps
     .get(Login, "/login", login::form)
@@ -393,6 +395,14 @@ fn build() -> Builder {
     .get(Portal, "/imports", p_imports::list)
     .upload(Portal, "/imports", p_imports::upload)
     .get(Portal, "/imports/{import_id}", p_imports::show)
+    // Portal: events
+    .get(Portal, "/events", p_events::list)
+    .get(Portal, "/events/stream", p_events::stream)
+    .get(
+        Portal,
+        "/tenants/{tenant_id}/events/{event_id}",
+        p_events::show,
+    )
 }
 
 /// Every route of the router, in declaration order.
