@@ -442,6 +442,7 @@ impl TestClient {
             headers: resp.headers().clone(),
             body: resp.into_body(),
             text: String::new(),
+            ended: false,
         }
     }
 
@@ -547,6 +548,8 @@ pub struct TestStream {
     body: Body,
     /// Everything read so far.
     pub text: String,
+    /// Whether the body has ended.
+    pub ended: bool,
 }
 
 impl TestStream {
@@ -569,7 +572,11 @@ impl TestStream {
             let frame =
                 std::future::poll_fn(|cx| std::pin::Pin::new(&mut self.body).poll_frame(cx));
             match tokio::time::timeout_at(end, frame).await {
-                Err(_) | Ok(None) => return false,
+                Err(_) => return false,
+                Ok(None) => {
+                    self.ended = true;
+                    return false;
+                }
                 Ok(Some(frame)) => {
                     if let Ok(data) = frame.expect("body").into_data() {
                         self.text.push_str(&String::from_utf8_lossy(&data));

@@ -46,6 +46,9 @@ pub struct WebConfig {
     pub upload_dir: std::path::PathBuf,
     /// The largest file accepted for import.
     pub max_upload_bytes: u64,
+    /// How often a live event stream authenticates its caller again (and
+    /// ends when the caller's session, token or rights changed).
+    pub live_recheck: Duration,
 }
 
 impl Default for WebConfig {
@@ -57,6 +60,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             upload_dir: std::env::temp_dir().join("garrison-uploads"),
             max_upload_bytes: 1024 * 1024 * 1024,
+            live_recheck: Duration::from_secs(30),
         }
     }
 }

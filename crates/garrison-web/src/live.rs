@@ -5,8 +5,9 @@
 //! event stored from now on that matches is sent), then sends `event`
 //! events (the event as JSON) and `lagged` events (`{"skipped": N}`: the
 //! client fell behind and N events of its tenants were skipped), with a
-//! keep-alive comment every 15 seconds. Every 30 seconds the caller is
-//! authenticated again with the same session or token; the stream ends
+//! keep-alive comment every 15 seconds. Every 30 seconds
+//! (`WebConfig::live_recheck`) the caller is authenticated again with the
+//! same session or token; the stream ends
 //! when that fails (logout, expiry, a revoked token, a disabled user) or
 //! when the caller's rights no longer give the same subscription (its
 //! tenants or role changed). The stream also ends when the server stops.
@@ -28,9 +29,6 @@ use garrison_core::model::SessionStage;
 
 use crate::WebState;
 use crate::extract::{SESSION_COOKIE, cookie};
-
-/// How often a stream's caller is authenticated again.
-pub(crate) const REAUTH_EVERY: Duration = Duration::from_secs(30);
 
 /// How often an idle stream sends a comment (proxies close silent
 /// connections).
@@ -117,13 +115,14 @@ pub(crate) fn respond<F>(state: WebState, live: LiveEvents, reauth: Reauth, rend
 where
     F: Fn(&Event) -> SseEvent + Send + 'static,
 {
-    let start = tokio::time::Instant::now() + REAUTH_EVERY;
+    let every = state.config().live_recheck.max(Duration::from_millis(10));
+    let start = tokio::time::Instant::now() + every;
     let tail = Tail {
         state,
         live,
         reauth,
         render,
-        check: tokio::time::interval_at(start, REAUTH_EVERY),
+        check: tokio::time::interval_at(start, every),
         started: false,
     };
     let stream = futures_util::stream::unfold(tail, |mut t| async move {

@@ -329,7 +329,10 @@ async fn markup_in_events_reaches_the_pages_as_text_only() {
         e.original,
         "the original message is shown exactly"
     );
-    assert!(text.contains("<img src=x onerror=alert(1)>"), "the field name");
+    assert!(
+        text.contains("<img src=x onerror=alert(1)>"),
+        "the field name"
+    );
     assert!(text.contains("\"><b>bold</b>"), "the value");
     assert!(page.body.contains("10.9.9.9"));
     // Links to filter on a value carry it percent-encoded.
@@ -429,4 +432,98 @@ async fn a_live_event_arrives_as_the_row_the_list_shows() {
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("<script>row"));
     assert!(unescape(&page.body).contains("<script>row</script>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_ends_when_its_caller_loses_the_right_to_it() {
+    let mut t = TestApp::new().await;
+    // Authenticate streams again every few milliseconds instead of every
+    // 30 seconds, so the test does not wait.
+    let config = garrison_web::WebConfig {
+        live_recheck: Duration::from_millis(20),
+        ..t.web_config().clone()
+    };
+    t.router = garrison_web::router(garrison_web::WebState::new(t.app.clone(), config));
+    let a = t.tenant("alpha").await;
+    let b = t.tenant("bravo").await;
+    let op = t.operator();
+
+    let (api_user, _) = t
+        .user("api@alpha.test", Role::CustomerViewer, Some(a.id))
+        .await;
+    let token = t
+        .app
+        .create_token_for(&op, &api_user.email, "live", None)
+        .await
+        .expect("token");
+    let api = t.client().with_bearer(token.secret.expose());
+    let leaving = t
+        .signed_in("leaving@alpha.test", Role::CustomerViewer, Some(a.id))
+        .await;
+    let moved = t
+        .signed_in("moved@mssp.test", Role::MsspAnalyst, None)
+        .await;
+    let widened = t
+        .signed_in("widened@mssp.test", Role::MsspAnalyst, None)
+        .await;
+    for analyst in [&moved, &widened] {
+        t.app
+            .assign_staff(&op, analyst.user.id, a.id)
+            .await
+            .expect("assign");
+    }
+    let staying = t
+        .signed_in("staying@alpha.test", Role::CustomerViewer, Some(a.id))
+        .await;
+
+    let mut revoked = opened("token", api.open("/api/v1/events/stream").await).await;
+    let mut logged_out = opened("session", leaving.client.open("/events/stream").await).await;
+    let tenant_a = format!("/events/stream?tenant={}", a.id);
+    let mut unassigned = opened("unassigned", moved.client.open(&tenant_a).await).await;
+    let mut more = opened("more tenants", widened.client.open("/events/stream").await).await;
+    let mut kept = opened("kept", staying.client.open("/events/stream").await).await;
+
+    t.app
+        .revoke_token(&op, Some(api_user.id), token.token.id)
+        .await
+        .expect("revoke");
+    let r = leaving
+        .client
+        .post_form("/logout", &[("csrf", &leaving.csrf)])
+        .await;
+    assert_eq!(r.status, 303);
+    t.app
+        .unassign_staff(&op, moved.user.id, a.id)
+        .await
+        .expect("unassign");
+    t.app
+        .assign_staff(&op, widened.user.id, b.id)
+        .await
+        .expect("assign");
+
+    for (label, s) in [
+        ("revoked token", &mut revoked),
+        ("logged out", &mut logged_out),
+        ("unassigned analyst", &mut unassigned),
+        ("analyst given another tenant", &mut more),
+    ] {
+        s.read_until("event: event", DEADLINE).await;
+        assert!(s.ended, "{label}: the stream did not end: {}", s.text);
+    }
+    publish(&t, a.id, &[cef("still-watched", "bob", "10.1.1.1")]).await;
+    assert!(
+        kept.read_until("still-watched", DEADLINE).await,
+        "a caller whose rights did not change keeps the stream: {}",
+        kept.text
+    );
+    assert!(!kept.ended);
+
+    // Reconnecting gets what each may have now.
+    assert_eq!(api.get("/api/v1/events/stream").await.status, 401);
+    let r = leaving.client.get("/events/stream").await;
+    assert_eq!(r.status, 303, "to the login page");
+    assert_eq!(moved.client.get(&tenant_a).await.status, 404);
+    let mut again = opened("widened again", widened.client.open("/events/stream").await).await;
+    publish(&t, b.id, &[cef("bravo-now-visible", "bob", "10.1.1.2")]).await;
+    assert!(again.read_until("bravo-now-visible", DEADLINE).await);
 }
