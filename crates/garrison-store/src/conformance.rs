@@ -2436,24 +2436,43 @@ pub async fn events_are_filtered_and_counted(f: &Fixture) {
     );
     e3.severity = 90;
     e3.parser = "cef".to_owned();
-    let e4 = ev(a, 4, &[("destination.ip", ip("2001:db8:2::1"))]);
-    store
-        .insert_events(&[e1.clone(), e2.clone(), e3.clone(), e4.clone()])
-        .await
-        .expect("insert");
+    let e4 = ev(
+        a,
+        4,
+        &[
+            ("destination.ip", ip("2001:db8:2::1")),
+            ("event.duration", V::Float(100.0)),
+            ("related.user", V::List(vec![V::from("a"), V::from("B")])),
+        ],
+    );
+    let stored = [e1.clone(), e2.clone(), e3.clone(), e4.clone()];
+    store.insert_events(&stored).await.expect("insert");
+    // Every search is also decided in memory (the live feed's matcher),
+    // which must give the same answer as the backend's SQL.
     let by = |filters: Vec<EventFilter>| {
         let all = all.clone();
+        let in_memory: Vec<_> = stored
+            .iter()
+            .rev()
+            .filter(|e| crate::events::matches_all(&filters, e))
+            .map(|e| e.id)
+            .collect();
         async move {
             let page = search(
                 store,
                 &all,
                 EventQuery {
-                    filters,
+                    filters: filters.clone(),
                     ..EventQuery::default()
                 },
             )
             .await;
             assert_eq!(page.total as usize, page.items.len());
+            assert_eq!(
+                ids(&page),
+                in_memory,
+                "SQL and the in-memory matcher disagree on {filters:?}"
+            );
             ids(&page)
         }
     };
@@ -2474,6 +2493,19 @@ pub async fn events_are_filtered_and_counted(f: &Fixture) {
     assert_eq!(by(vec![eq("source.ip", "10.1.2.3")]).await, vec![e1.id]);
     assert_eq!(by(vec![eq("tls.established", "true")]).await, vec![e1.id]);
     assert_eq!(by(vec![eq("no.such.field", "x")]).await, vec![]);
+    assert_eq!(by(vec![eq("event.duration", "100.0")]).await, vec![e4.id]);
+    assert_eq!(by(vec![has("event.duration", "00.")]).await, vec![e4.id]);
+    assert_eq!(
+        by(vec![eq("related.user", r#"["a","B"]"#)]).await,
+        vec![e4.id],
+        "a list equals its JSON text"
+    );
+    assert_eq!(by(vec![has("related.user", "\"b\"")]).await, vec![e4.id]);
+    assert_eq!(by(vec![has("tls.established", "RU")]).await, vec![e1.id]);
+    assert_eq!(
+        by(vec![eq("destination.ip", "2001:db8:2::1")]).await,
+        vec![e4.id]
+    );
     assert_eq!(by(vec![has("user.name", "ADMIN")]).await, vec![e2.id]);
     assert_eq!(
         by(vec![has("user.name", "_")]).await,

@@ -3,12 +3,13 @@
 //! dashboards (always through a [`TenantAccess`]), and per-tenant retention
 //! with its purge.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
-use garrison_core::event::Event;
+use garrison_core::event::{Event, Value};
 use garrison_core::{EventId, TenantAccess, TenantId, TenantScope, Timestamp};
 
 use crate::{Page, StoreResult};
@@ -87,6 +88,77 @@ pub enum EventFilter {
     SeverityAtLeast(u8),
     /// Read by this parser (`rfc5424`, `cef`, `suricata`, ...).
     Parser(String),
+}
+
+/// A field's value as text, as filters compare it and counts group it:
+/// text as it is, numbers as JSON writes them, `true`/`false`, addresses in
+/// their usual form, lists as their JSON text; `None` for a value JSON
+/// cannot hold (a float that is not finite is stored as `null`).
+#[must_use]
+pub fn field_text(v: &Value) -> Option<Cow<'_, str>> {
+    match v {
+        Value::Str(s) => Some(Cow::Borrowed(s)),
+        Value::Float(x) if !x.is_finite() => None,
+        Value::Ip(ip) => Some(Cow::Owned(ip.to_string())),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::List(_) => {
+            serde_json::to_string(v).ok().map(Cow::Owned)
+        }
+    }
+}
+
+/// Whether `needle` occurs in `haystack`, ignoring ASCII case (as SQL
+/// `LIKE '%needle%'` does on SQLite).
+fn contains_nocase(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// The address an event holds in `name` (`source.ip` or
+/// `destination.ip`), as the store keeps it in its own column.
+fn event_ip(e: &Event, name: &str) -> Option<u128> {
+    e.fields.get(name).and_then(Value::as_ip).map(ip_number)
+}
+
+impl EventFilter {
+    /// Whether the event meets this condition, decided in memory as the
+    /// store decides it in SQL (the live feed filters with this; the
+    /// conformance suite holds the two to the same answers). Callers check
+    /// [`EventQuery::invalid_part`] first, as the store does.
+    #[must_use]
+    pub fn matches(&self, e: &Event) -> bool {
+        match self {
+            Self::FieldEquals(name, value) => e
+                .fields
+                .get(name)
+                .and_then(field_text)
+                .is_some_and(|t| t == value.as_str()),
+            Self::FieldContains(name, value) => e
+                .fields
+                .get(name)
+                .and_then(field_text)
+                .is_some_and(|t| contains_nocase(&t, value)),
+            Self::IpIn(name, cidr) => {
+                let Some((lo, hi)) = cidr_range(cidr) else {
+                    return false;
+                };
+                let inside = |field: &str| event_ip(e, field).is_some_and(|n| lo <= n && n <= hi);
+                match name.as_deref() {
+                    None => inside("source.ip") || inside("destination.ip"),
+                    Some(field @ ("source.ip" | "destination.ip")) => inside(field),
+                    Some(_) => false,
+                }
+            }
+            Self::Text(text) => contains_nocase(&e.original, text),
+            Self::SeverityAtLeast(s) => e.severity >= *s,
+            Self::Parser(p) => e.parser == *p,
+        }
+    }
+}
+
+/// Whether the event meets every filter (an empty list: every event).
+#[must_use]
+pub fn matches_all(filters: &[EventFilter], e: &Event) -> bool {
+    filters.iter().all(|f| f.matches(e))
 }
 
 /// Where a page of events starts: just after (older than) this event.
@@ -243,6 +315,88 @@ mod tests {
             ..EventQuery::default()
         };
         assert_eq!(q.invalid_part(), Some("x' OR '1"));
+    }
+
+    fn event(fields: &[(&str, Value)], original: &str) -> Event {
+        let mut f = garrison_core::event::Fields::new();
+        for (n, v) in fields {
+            f.set((*n).to_owned(), v.clone());
+        }
+        Event {
+            id: EventId::new(),
+            tenant_id: TenantId::new(),
+            timestamp: Timestamp::from_millis(0),
+            received_at: Timestamp::from_millis(0),
+            source_id: "s".to_owned(),
+            parser: "cef".to_owned(),
+            severity: 60,
+            fields: f,
+            original: original.to_owned(),
+        }
+    }
+
+    #[test]
+    fn field_values_read_as_the_json_text_sql_compares() {
+        let ip = |s: &str| Value::Ip(s.parse().expect("ip"));
+        let text = |v: Value| field_text(&v).map(Cow::into_owned);
+        assert_eq!(text(Value::from("a\"b")).as_deref(), Some("a\"b"));
+        assert_eq!(text(Value::Int(-443)).as_deref(), Some("-443"));
+        assert_eq!(text(Value::Float(1.5)).as_deref(), Some("1.5"));
+        assert_eq!(text(Value::Float(100.0)).as_deref(), Some("100.0"));
+        assert_eq!(text(Value::Float(f64::NAN)), None);
+        assert_eq!(text(Value::Bool(false)).as_deref(), Some("false"));
+        assert_eq!(text(ip("2001:db8::1")).as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            text(Value::List(vec![ip("10.0.0.1"), Value::Int(2), "x".into()])).as_deref(),
+            Some(r#"["10.0.0.1",2,"x"]"#)
+        );
+    }
+
+    #[test]
+    fn filters_match_in_memory() {
+        let ip = |s: &str| Value::Ip(s.parse().expect("ip"));
+        let e = event(
+            &[
+                ("source.ip", ip("::ffff:10.1.2.3")),
+                ("destination.ip", Value::from("192.0.2.7")),
+                ("destination.port", Value::Int(443)),
+                ("user.name", Value::from("Bob_Admin")),
+            ],
+            "Failed password for BOB 100% sure",
+        );
+        let yes = |f: EventFilter| assert!(f.matches(&e), "{f:?}");
+        let no = |f: EventFilter| assert!(!f.matches(&e), "{f:?}");
+        let s = str::to_owned;
+        yes(EventFilter::FieldEquals(s("destination.port"), s("443")));
+        no(EventFilter::FieldEquals(s("destination.port"), s("44")));
+        no(EventFilter::FieldEquals(s("user.name"), s("bob_admin")));
+        yes(EventFilter::FieldContains(s("user.name"), s("B_A")));
+        yes(EventFilter::FieldContains(s("destination.port"), s("44")));
+        no(EventFilter::FieldContains(s("user.name"), s("%")));
+        no(EventFilter::FieldEquals(s("missing"), s("")));
+        yes(EventFilter::IpIn(None, s("10.0.0.0/8")));
+        yes(EventFilter::IpIn(None, s("192.0.2.7")));
+        yes(EventFilter::IpIn(
+            Some(s("destination.ip")),
+            s("192.0.2.0/24"),
+        ));
+        no(EventFilter::IpIn(Some(s("source.ip")), s("192.0.2.0/24")));
+        no(EventFilter::IpIn(Some(s("user.name")), s("10.0.0.0/8")));
+        no(EventFilter::IpIn(None, s("10.0.0.0/33")));
+        yes(EventFilter::Text(s("PASSWORD for bob 100%")));
+        no(EventFilter::Text(s("1%")));
+        yes(EventFilter::SeverityAtLeast(60));
+        no(EventFilter::SeverityAtLeast(61));
+        yes(EventFilter::Parser(s("cef")));
+        no(EventFilter::Parser(s("CEF")));
+        assert!(matches_all(&[], &e));
+        assert!(!matches_all(
+            &[
+                EventFilter::Parser(s("cef")),
+                EventFilter::SeverityAtLeast(90)
+            ],
+            &e
+        ));
     }
 
     #[test]

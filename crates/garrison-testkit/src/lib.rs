@@ -420,6 +420,39 @@ impl TestClient {
         path: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> TestResponse {
+        let resp = self.dispatch(method, path, body).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
+            .await
+            .expect("body");
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Sends a `GET` and returns as soon as the response starts, its body
+    /// to be read as it comes (a server-sent event stream never ends).
+    pub async fn open(&self, path: &str) -> TestStream {
+        let resp = self.dispatch(Method::GET, path, None).await;
+        TestStream {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.into_body(),
+            text: String::new(),
+            ended: false,
+        }
+    }
+
+    /// The request through the router, cookies kept from its response.
+    async fn dispatch(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> axum::response::Response {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -451,9 +484,7 @@ impl TestClient {
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::new(self.ip, 40000)));
         let resp = self.router.clone().oneshot(req).await.expect("router");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        for value in headers.get_all(header::SET_COOKIE) {
+        for value in resp.headers().get_all(header::SET_COOKIE) {
             let Ok(v) = value.to_str() else { continue };
             let first = v.split(';').next().unwrap_or_default();
             if let Some((name, val)) = first.split_once('=') {
@@ -465,14 +496,7 @@ impl TestClient {
                 }
             }
         }
-        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
-            .await
-            .expect("body");
-        TestResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        resp
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -513,6 +537,54 @@ impl TestClient {
             &[("email", email), ("password", password), ("csrf", &csrf)],
         )
         .await
+    }
+}
+
+/// A response whose body is read as it arrives.
+#[derive(Debug)]
+pub struct TestStream {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    body: Body,
+    /// Everything read so far.
+    pub text: String,
+    /// Whether the body has ended.
+    pub ended: bool,
+}
+
+impl TestStream {
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Reads until what was read contains `needle`, the body ends, or
+    /// `deadline` passes (a guard against a test hanging, not a timing
+    /// check); returns whether `needle` was seen. Everything read is in
+    /// [`TestStream::text`].
+    ///
+    /// # Panics
+    /// When the body fails.
+    pub async fn read_until(&mut self, needle: &str, deadline: Duration) -> bool {
+        use axum::body::HttpBody as _;
+        let end = tokio::time::Instant::now() + deadline;
+        while !self.text.contains(needle) {
+            let frame =
+                std::future::poll_fn(|cx| std::pin::Pin::new(&mut self.body).poll_frame(cx));
+            match tokio::time::timeout_at(end, frame).await {
+                Err(_) => return false,
+                Ok(None) => {
+                    self.ended = true;
+                    return false;
+                }
+                Ok(Some(frame)) => {
+                    if let Ok(data) = frame.expect("body").into_data() {
+                        self.text.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+            }
+        }
+        true
     }
 }
 

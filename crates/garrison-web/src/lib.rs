@@ -11,6 +11,7 @@ pub mod api;
 mod csv_export;
 mod error;
 mod extract;
+mod live;
 mod metrics;
 pub mod portal;
 mod security;
@@ -45,6 +46,9 @@ pub struct WebConfig {
     pub upload_dir: std::path::PathBuf,
     /// The largest file accepted for import.
     pub max_upload_bytes: u64,
+    /// How often a live event stream authenticates its caller again (and
+    /// ends when the caller's session, token or rights changed).
+    pub live_recheck: Duration,
     /// Limits of `POST /ingest/v1/events`.
     pub ingest: IngestLimits,
 }
@@ -77,6 +81,7 @@ impl Default for WebConfig {
             upload_dir: std::env::temp_dir().join("garrison-uploads"),
             max_upload_bytes: 1024 * 1024 * 1024,
             ingest: IngestLimits::default(),
+            live_recheck: Duration::from_secs(30),
         }
     }
 }
@@ -236,9 +241,9 @@ fn build() -> Builder {
         tenants as a_tenants, tokens as a_tokens, users as a_users,
     };
     use portal::{
-        account, audit as p_audit, home, imports as p_imports, ingestion as p_ingestion,
-        inventory as p_inv, login, sources as p_sources, tenants as p_tenants, tokens as p_tokens,
-        users as p_users,
+        account, audit as p_audit, events as p_events, home, imports as p_imports,
+        ingestion as p_ingestion, inventory as p_inv, login, sources as p_sources,
+        tenants as p_tenants, tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -347,6 +352,7 @@ fn build() -> Builder {
     // Events API
     .get(Api, "/api/v1/events", a_events::list)
     .get(Api, "/api/v1/events/counts", a_events::counts)
+    .get(Api, "/api/v1/events/stream", a_events::stream)
     .get(Api, "/api/v1/events/{event_id}", a_events::show)
     .get(Api, "/api/v1/ingest-tokens", a_ingest::list_tokens)
     .post(
@@ -456,6 +462,14 @@ fn build() -> Builder {
     )
     // Portal: ingestion status (MSSP staff)
     .get(Portal, "/ingestion", p_ingestion::show)
+    // Portal: events
+    .get(Portal, "/events", p_events::list)
+    .get(Portal, "/events/stream", p_events::stream)
+    .get(
+        Portal,
+        "/tenants/{tenant_id}/events/{event_id}",
+        p_events::show,
+    )
 }
 
 /// Every route of the router, in declaration order.

@@ -753,6 +753,11 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/api/v1/tenants/{tenant_id}/ingest-tokens/{ingest_token_id}",
         case(true, only(INGESTERS, 204, 403)),
     );
+    add(
+        M::GET,
+        "/api/v1/events/stream",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
     // Portal
     add(M::GET, "/", case(false, all(200)));
     add(
@@ -990,6 +995,22 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/ingestion",
         case(true, only(MSSP_STAFF, 200, 403)).query("?tenant={tenant_id}"),
     );
+    // Event pages: every role reads its tenants' events.
+    add(
+        M::GET,
+        "/events",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/events/stream",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/tenants/{tenant_id}/events/{event_id}",
+        case(true, all(200)),
+    );
     m
 }
 
@@ -1049,6 +1070,24 @@ async fn send(
     path: &str,
     body: Body,
 ) -> (StatusCode, String) {
+    // A live stream never ends: read up to its first event (the
+    // subscription exists), or the whole body of a refusal.
+    if path
+        .split('?')
+        .next()
+        .is_some_and(|p| p.ends_with("/stream"))
+    {
+        let client = match access {
+            Access::Api => &actor.api,
+            _ => &actor.session.client,
+        };
+        let mut s = client.open(path).await;
+        let ready = s
+            .read_until("event: ready", std::time::Duration::from_secs(20))
+            .await;
+        assert!(ready || s.status != StatusCode::OK, "{path}: {}", s.text);
+        return (s.status, s.text);
+    }
     let r = match access {
         Access::Api => match body {
             Body::Json(v) => actor.api.api(method, path, Some(v)).await,

@@ -1,12 +1,14 @@
 //! Security events: the ingest pipeline (raw lines from the bus, parsed
 //! and normalised, stored with an acknowledgement after the commit), the
-//! use cases that read events back (search, one event, counts), how
-//! ingestion is observed (counters, queue depth, lag) and retention.
+//! use cases that read events back (search, one event, counts, the live
+//! feed), how ingestion is observed (counters, queue depth, lag) and
+//! retention.
 
 pub mod http;
 pub mod ingest;
 pub mod lag;
 pub mod observe;
+pub mod live;
 pub mod pipeline;
 pub mod retention;
 pub mod search;

@@ -31,6 +31,13 @@
 //! committed twice (its ack lost) is counted twice in `parsed` and
 //! `duplicates`, never in `stored`.
 //!
+//! **Live feed.** After the commit, and before the receipt hears of it,
+//! the worker hands the batch's events to the [`LiveFeed`] (see
+//! [`super::live`]): watchers of the live view see an event once it is
+//! stored, and a publisher that was answered knows its events were offered
+//! to them. A redelivered batch is offered again (the live view drops ids
+//! it has shown).
+//!
 //! **Counters.** Per tenant and source: `received` (lines first
 //! delivered), `parsed`, `failed`, `stored` (new rows) and `duplicates`,
 //! the receive-to-commit lag of the committed events (see
@@ -50,6 +57,8 @@ use garrison_ingest::bus::{BusStats, Delivery, InProcessBus, InProcessConfig, In
 use garrison_ingest::{Context, parse};
 use garrison_store::Store;
 use serde::Serialize;
+
+use super::live::{LIVE_CAPACITY, LiveFeed};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -201,6 +210,7 @@ struct Shared {
     next_token: AtomicU64,
     /// Set once the workers have ended: waiting receipts give up.
     stopped: AtomicBool,
+    live: LiveFeed,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -257,6 +267,7 @@ impl Pipeline {
             receipts: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
             stopped: AtomicBool::new(false),
+            live: LiveFeed::new(LIVE_CAPACITY),
         });
         let workers = (0..shared.settings.workers)
             .map(|_| {
@@ -276,6 +287,12 @@ impl Pipeline {
     #[must_use]
     pub fn bus(&self) -> &Arc<InProcessBus<RawLine>> {
         &self.bus
+    }
+
+    /// Stored events for the live view.
+    #[must_use]
+    pub fn live(&self) -> &LiveFeed {
+        &self.shared.live
     }
 
     #[must_use]
@@ -343,8 +360,8 @@ impl Pipeline {
         }
     }
 
-    /// Closes the bus (publishing answers `Closed`) and waits for the
-    /// workers to store what it holds.
+    /// Closes the bus (publishing answers `Closed`), waits for the workers
+    /// to store what it holds, and ends the live feed's subscriptions.
     pub async fn shutdown(&self) {
         self.bus.shutdown();
         let workers = std::mem::take(&mut *lock(&self.workers));
@@ -354,6 +371,7 @@ impl Pipeline {
             }
         }
         self.shared.stopped.store(true, Ordering::SeqCst);
+        self.shared.live.close();
         let receipts: Vec<Arc<ReceiptState>> = lock(&self.shared.receipts)
             .values()
             .filter_map(Weak::upgrade)
@@ -432,6 +450,8 @@ struct Group {
     events: Vec<Event>,
     /// Ordinals (for the receipt) and failure reasons.
     failures: Vec<(Option<u64>, String)>,
+    /// Events parsed and committed (set once the store has answered).
+    parsed: u64,
     stored: u64,
 }
 
@@ -500,6 +520,7 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
                 lines: 0,
                 events: Vec::new(),
                 failures: Vec::new(),
+                parsed: 0,
                 stored: 0,
             });
             groups.len() - 1
@@ -566,12 +587,15 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
         // events are then duplicates.
         tracing::warn!(tenant = %tenant, seq, error = %e, "ack after the commit refused");
     }
+    for g in &mut groups {
+        g.parsed = count(g.events.len());
+    }
     {
         let mut counters = lock(&shared.counters);
         let c = counters.entry(tenant).or_default();
         for g in &groups {
             let s = c.source(&g.source_id);
-            let parsed = count(g.events.len());
+            let parsed = g.parsed;
             s.parsed += parsed;
             s.failed += count(g.failures.len());
             s.stored += g.stored;
@@ -583,6 +607,11 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
             c.fail(f);
         }
     }
+    shared.live.publish(
+        groups
+            .iter_mut()
+            .flat_map(|g| std::mem::take(&mut g.events)),
+    );
     for g in groups {
         let Some(token) = g.token else { continue };
         let Some(state) = lock(&shared.receipts).get(&token).and_then(Weak::upgrade) else {
@@ -590,7 +619,7 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
         };
         {
             let mut r = lock(&state.counts);
-            let parsed = count(g.events.len());
+            let parsed = g.parsed;
             r.settled += g.lines;
             r.parsed += parsed;
             r.failed += count(g.failures.len());

@@ -204,7 +204,7 @@ pub fn parse_filter(param: &'static str, text: &str) -> AppResult<EventFilter> {
 
 /// The filters of a query: each text of `filters` (parameter `f`) and
 /// the free text (parameter `q`).
-fn parse_filters(filters: &[String], text: Option<&str>) -> AppResult<Vec<EventFilter>> {
+pub(super) fn parse_filters(filters: &[String], text: Option<&str>) -> AppResult<Vec<EventFilter>> {
     if filters.len() > MAX_FILTERS {
         return Err(AppError::invalid(
             "f",
@@ -257,7 +257,7 @@ fn window(
     Ok((from, until))
 }
 
-fn require(p: &Principal, permission: Permission) -> AppResult<()> {
+pub(super) fn require(p: &Principal, permission: Permission) -> AppResult<()> {
     if p.can(permission) {
         Ok(())
     } else {
@@ -267,7 +267,11 @@ fn require(p: &Principal, permission: Permission) -> AppResult<()> {
 
 impl App {
     /// Resolves a named tenant within the caller's access.
-    async fn visible_tenant(&self, p: &Principal, tenant: Option<TenantId>) -> AppResult<()> {
+    pub(super) async fn visible_tenant(
+        &self,
+        p: &Principal,
+        tenant: Option<TenantId>,
+    ) -> AppResult<()> {
         if let Some(t) = tenant {
             let scope = p.scope(t).ok_or(AppError::NotFound)?;
             self.store.find_tenant(&scope).await?;
@@ -276,7 +280,7 @@ impl App {
     }
 
     /// Checks a query as the store would, naming the parameter at fault.
-    fn checked(q: EventQuery) -> AppResult<EventQuery> {
+    pub(super) fn checked(q: EventQuery) -> AppResult<EventQuery> {
         match q.invalid_part() {
             Some(part) => Err(AppError::invalid(
                 "f",

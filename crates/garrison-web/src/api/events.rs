@@ -1,4 +1,5 @@
-//! The events API: search, one event, counts by field.
+//! The events API: search, one event, counts by field, and the live stream
+//! (server-sent events, see `crate::live`).
 //!
 //! Filters come in the repeatable `f` parameter as short texts
 //! (`user.name=alice`, `url.original~admin`, `ip=10.0.0.0/8`,
@@ -8,7 +9,10 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use garrison_app::AppError;
+use garrison_app::events::live::LiveQuery;
 use garrison_app::events::search::{EventSearch, next_cursor};
 use garrison_core::event::{Event, Fields};
 use garrison_core::{TenantId, Timestamp};
@@ -18,7 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::WebState;
 use crate::api::inventory::parse_time;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiAuth, parse_id};
+use crate::extract::{ApiAuth, ClientInfo, parse_id};
+use crate::live::{Reauth, event_json, respond};
 
 /// A normalised security event.
 #[derive(Debug, Serialize, ToSchema)]
@@ -275,4 +280,61 @@ pub async fn counts(
             .map(|(value, count)| ValueCount { value, count })
             .collect(),
     ))
+}
+
+/// Which events to stream (documentation of the query string; `f` may be
+/// repeated).
+#[derive(Debug, Deserialize, IntoParams)]
+#[allow(dead_code)]
+pub struct StreamParams {
+    /// Only this tenant; every tenant one may see when absent.
+    #[param(format = "uuid")]
+    tenant: Option<String>,
+    /// Filters as for the search, repeatable.
+    f: Option<Vec<String>>,
+    /// Free text in the original message (case-insensitive).
+    q: Option<String>,
+}
+
+/// Events as they are stored, as server-sent events: first `ready` (the
+/// subscription exists), then `event` with an event (as in the search)
+/// for each matching event, and `lagged` with `{"skipped": N}` when the
+/// client fell behind and N events of its tenants were skipped. A comment
+/// keeps the connection alive every 15 seconds; the caller is
+/// authenticated again every 30 seconds and the stream ends when that
+/// fails or the caller's tenants changed.
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(StreamParams),
+    responses(
+        (status = 200, description = "`text/event-stream`: `ready`, then `event` (an event as in the search) and `lagged` (`{\"skipped\": N}`) events", content_type = "text/event-stream", body = String),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn stream(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    ClientInfo(client): ClientInfo,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let mut common = Common::default();
+    for (name, value) in pairs(raw.as_deref())? {
+        if !common.take(&name, value)? {
+            return Err(unknown(&name).into());
+        }
+    }
+    if common.from.is_some() || common.until.is_some() {
+        return Err(AppError::invalid(
+            "from",
+            "a live stream has no time window: it sends events as they are stored",
+        )
+        .into());
+    }
+    let query = LiveQuery {
+        tenant: common.tenant,
+        filters: common.filters,
+        text: common.text,
+    };
+    let live = s.app().live_events(&p, query).await?;
+    let reauth = Reauth::api(&headers, client.ip).ok_or(AppError::Unauthenticated)?;
+    Ok(respond(s, live, reauth, |e| {
+        event_json(&EventDto::from(e.clone()))
+    }))
 }

@@ -220,7 +220,7 @@ impl Modify for BearerAuth {
         inventory::list_imports, inventory::show_import, inventory::upload_import,
         inventory::list_ranges, inventory::create_range, inventory::delete_range,
         inventory::risk_weights, inventory::set_risk_weights,
-        events::list, events::show, events::counts,
+        events::list, events::show, events::counts, events::stream,
         ingest::ingest, ingest::list_tokens, ingest::create_token, ingest::revoke_token,
     ),
     components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount))

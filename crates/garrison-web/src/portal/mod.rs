@@ -5,6 +5,7 @@
 pub mod account;
 pub mod assets;
 pub mod audit;
+pub mod events;
 pub mod home;
 pub mod imports;
 pub mod ingestion;
@@ -184,6 +185,9 @@ impl Layout {
             Vec::new()
         };
         let mut nav = vec![("Overview", "/")];
+        if p.can(Permission::EventRead) {
+            nav.push(("Events", "/events"));
+        }
         nav.push(("Assets", "/assets"));
         nav.push(("Findings", "/findings"));
         nav.push(("Imports", "/imports"));
@@ -218,14 +222,7 @@ impl Layout {
                     current: href == current,
                 })
                 .collect(),
-            planned: vec![
-                "Events",
-                "Offenses",
-                "Tickets",
-                "Incidents",
-                "Intel",
-                "Reports",
-            ],
+            planned: vec!["Offenses", "Tickets", "Incidents", "Intel", "Reports"],
             notice: None,
             error: None,
         })

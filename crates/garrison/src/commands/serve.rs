@@ -217,8 +217,12 @@ pub async fn run(
     let pipeline = app.pipeline();
     // One signal for everything: the web server and the listeners.
     let (trigger, signal) = garrison_ingest::listen::Shutdown::new();
+    let live = pipeline.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
+        // Live event streams never end on their own: end them, or they
+        // would hold the web server's drain open.
+        live.live().close();
         trigger.trigger();
     });
     let mut syslog = listeners.start(&app, &signal);
