@@ -7,8 +7,8 @@
 pub mod http;
 pub mod ingest;
 pub mod lag;
-pub mod observe;
 pub mod live;
+pub mod observe;
 pub mod pipeline;
 pub mod retention;
 pub mod search;
