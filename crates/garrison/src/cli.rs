@@ -101,16 +101,29 @@ pub enum Command {
     Events(EventsCommand),
     /// Measure the performance targets on this machine (imports of a 300 MB
     /// Nessus report and a 100,000-row asset list, hostile XML refused, asset
-    /// index lookups) on a throw-away database. Exit status 1 when a target is missed. Build with
+    /// index lookups, events ingested over TCP syslog and HTTP) on a
+    /// throw-away database. Exit status 1 when a target is missed. Build with
     /// --release for meaningful figures.
     Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Only these measurements: nessus, csv, xml, index (comma-separated).
+    /// Only these measurements (as --only): nessus, csv, xml, index,
+    /// ingest.
+    #[arg(value_name = "MEASUREMENT")]
+    pub what: Vec<String>,
+    /// Only these measurements: nessus, csv, xml, index, ingest
+    /// (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// How long the ingest benchmark floods the server (the paced latency
+    /// run takes half as long).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub ingest_seconds: u64,
+    /// Events a second of the ingest benchmark's latency run.
+    #[arg(long, default_value_t = 25_000, value_name = "EVENTS")]
+    pub ingest_rate: u64,
     /// Size of the synthetic Nessus report in MB (targets scale with it).
     #[arg(long, default_value_t = 300)]
     pub nessus_mb: u64,

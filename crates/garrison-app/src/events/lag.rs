@@ -85,6 +85,32 @@ impl LagHistogram {
         Some(u64::MAX)
     }
 
+    /// Adds `other`'s observations (another source's) to these.
+    pub fn merge(&mut self, other: &Self) {
+        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
+            *mine += theirs;
+        }
+        self.count += other.count;
+        self.sum_ms = self.sum_ms.saturating_add(other.sum_ms);
+        if other.last_at > self.last_at {
+            self.last_at = other.last_at;
+            self.last_ms = other.last_ms;
+        }
+    }
+
+    /// The observations made since `earlier`, a snapshot of the same
+    /// histogram (the last batch's figures are this one's).
+    #[must_use]
+    pub fn minus(&self, earlier: &Self) -> Self {
+        let mut d = *self;
+        for (b, e) in d.buckets.iter_mut().zip(earlier.buckets) {
+            *b = b.saturating_sub(e);
+        }
+        d.count = d.count.saturating_sub(earlier.count);
+        d.sum_ms = d.sum_ms.saturating_sub(earlier.sum_ms);
+        d
+    }
+
     /// The buckets as Prometheus wants them: (upper bound in seconds,
     /// events in that bucket), the last bound infinite.
     #[must_use]
@@ -118,6 +144,25 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn histograms_merge_and_subtract() {
+        let at = Timestamp::from_millis(1_000_000);
+        let ago = |ms: u64| at.minus(Duration::from_millis(ms));
+        let mut a = LagHistogram::default();
+        a.observe(at, [ago(1), ago(300)]);
+        let before = a;
+        a.observe(at, [ago(2_000)]);
+        let since = a.minus(&before);
+        assert_eq!(since.count, 1);
+        assert_eq!(since.quantile_bound_ms(0.99), Some(2_500));
+        let mut b = LagHistogram::default();
+        b.observe(at.plus(Duration::from_secs(1)), [at]);
+        b.merge(&a);
+        assert_eq!(b.count, 4);
+        assert_eq!(b.sum_ms, 1 + 300 + 2_000 + 1_000);
+        assert_eq!(b.last_at, Some(at.plus(Duration::from_secs(1))));
+    }
 
     #[test]
     fn lags_fall_in_their_buckets_and_the_last_batch_is_kept() {

@@ -27,7 +27,7 @@ use garrison_app::events::http::NewIngestToken;
 use garrison_app::events::ingest::Format;
 use garrison_app::events::pipeline::{Bus, RawLine};
 use garrison_core::rng::Rng;
-use garrison_core::{Clock, Principal, SystemClock, TenantId, Timestamp};
+use garrison_core::{Clock, Principal, SystemClock, TenantId};
 use garrison_ingest::listen::{self, ListenerConfig, ListenerKind, ListenerStats, Shutdown};
 use tokio::io::AsyncWriteExt;
 
@@ -254,14 +254,16 @@ impl Rig {
 }
 
 /// Runs both measurements; `say` reports progress.
-pub async fn figures(
+pub(super) async fn figures(
     app: &Arc<App>,
     seconds: u64,
     rate: u64,
     say: &(dyn Fn(String) + Sync),
 ) -> Result<Vec<Figure>> {
     let op = Principal::system("bench");
-    let tenant = app.create_tenant(&op, "bench-ingest", "Bench ingest").await?;
+    let tenant = app
+        .create_tenant(&op, "bench-ingest", "Bench ingest")
+        .await?;
     let token = app
         .create_ingest_token(
             &op,
@@ -278,7 +280,12 @@ pub async fn figures(
     let (shutdown, signal) = Shutdown::new();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let tcp_addr = tcp.local_addr()?;
-    let mut cfg = ListenerConfig::new("bench-tcp", tenant.id, ListenerKind::Tcp, tcp_addr.to_string());
+    let mut cfg = ListenerConfig::new(
+        "bench-tcp",
+        tenant.id,
+        ListenerKind::Tcp,
+        tcp_addr.to_string(),
+    );
     cfg.format = Format::Auto;
     let bus: Arc<dyn Bus<RawLine>> = app.pipeline().bus().clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -352,21 +359,23 @@ pub async fn figures(
     #[allow(clippy::cast_precision_loss)]
     let rate_stored = (to - from) as f64 / elapsed;
     let peak = super::bench::peak_mib();
-    figures.push(Figure {
+    figures.push(
+        Figure {
             at_least: false,
-        name: format!("ingest {seconds} s: events stored/s"),
-        value: rate_stored,
-        unit: "ev/s",
-        target: 50_000.0,
-        detail: format!(
-            "{} stored in {elapsed:.1} s after a {} s warm-up; slowest second {slowest:.0}; \
+            name: format!("ingest {seconds} s: events stored/s"),
+            value: rate_stored,
+            unit: "ev/s",
+            target: 50_000.0,
+            detail: format!(
+                "{} stored in {elapsed:.1} s after a {} s warm-up; slowest second {slowest:.0}; \
              {sent} lines acknowledged or written by the senders; queue peak {}",
-            to - from,
-            warmup.as_secs(),
-            peak_depth.load(Ordering::Relaxed)
-        ),
-    }
-    .at_least());
+                to - from,
+                warmup.as_secs(),
+                peak_depth.load(Ordering::Relaxed)
+            ),
+        }
+        .at_least(),
+    );
     if let Some(p) = peak {
         figures.push(Figure {
             at_least: false,
@@ -379,13 +388,17 @@ pub async fn figures(
     }
     // Let the backlog drain before pacing.
     let drain = Instant::now();
-    while app.pipeline().bus().snapshot().queued_events > 0 && drain.elapsed() < Duration::from_secs(60) {
+    while app.pipeline().bus().snapshot().queued_events > 0
+        && drain.elapsed() < Duration::from_secs(60)
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     // 2. Latency at a steady rate.
     let paced = (seconds / 2).max(5);
-    say(format!("ingest: {rate} events/s for {paced} s, measuring receive-to-commit…"));
+    say(format!(
+        "ingest: {rate} events/s for {paced} s, measuring receive-to-commit…"
+    ));
     let (_, lag_before) = stored(app, tenant.id);
     let (count_before, _) = stored(app, tenant.id);
     #[allow(clippy::cast_precision_loss)]
@@ -399,7 +412,7 @@ pub async fn figures(
     let p50 = lag.quantile_bound_ms(0.50).unwrap_or(u64::MAX);
     #[allow(clippy::cast_precision_loss)]
     figures.push(Figure {
-            at_least: false,
+        at_least: false,
         name: format!("ingest at {rate}/s: p99 receive→stored"),
         value: p99 as f64 / 1000.0,
         unit: "s",

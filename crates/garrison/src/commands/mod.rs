@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_ingest;
 pub mod demo;
 pub mod events;
 pub mod import;
