@@ -186,13 +186,10 @@ impl App {
     /// It does not start the pipeline.
     #[must_use]
     pub fn ingest_metrics(&self) -> IngestMetrics {
-        let stats = self
-            .pipeline
-            .get()
-            .map(|p| p.counters())
-            .unwrap_or_default();
-        let (capacity_per_tenant, capacity_total) = self.pipeline.get().map_or((0, 0), |p| {
-            let s = p.settings();
+        let pipeline = self.pipeline.get();
+        let stats = pipeline.map(|pl| pl.counters()).unwrap_or_default();
+        let (capacity_per_tenant, capacity_total) = pipeline.map_or((0, 0), |pl| {
+            let s = pl.settings();
             (s.capacity_per_tenant, s.capacity_total)
         });
         IngestMetrics {
@@ -228,11 +225,9 @@ impl App {
             ));
         }
         let tenants = self.store.list_tenants(&access).await?;
-        let stats = self.pipeline.get().map(|p| p.stats()).unwrap_or_default();
-        let capacity_per_tenant = self
-            .pipeline
-            .get()
-            .map_or(0, |p| p.settings().capacity_per_tenant);
+        let pipeline = self.pipeline.get();
+        let stats = pipeline.map(|pl| pl.stats()).unwrap_or_default();
+        let capacity_per_tenant = pipeline.map_or(0, |pl| pl.settings().capacity_per_tenant);
         let mut all = self.collect(stats, |t| access.allows(t));
         let tenants = tenants
             .into_iter()
