@@ -79,7 +79,9 @@ pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA temp_store = MEMORY;",
+                     PRAGMA temp_store = MEMORY;
+                     PRAGMA cache_size = -32768;
+                     PRAGMA mmap_size = 268435456;",
                 )
                 .execute(conn)
                 .await?;
