@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::Garrison;
+use common::{Garrison, first_login};
 use garrison_testkit::totp;
 use garrison_testkit::webdriver::Driver;
 use serde_json::Value;
@@ -178,19 +178,14 @@ async fn a_responder_uploads_a_scan_and_finds_the_host_in_chromium() {
 
     let driver = Driver::start().await;
     let b = driver.session().await;
-    b.goto(&format!("{url}/login")).await;
-    b.type_into("#email", "responder@initech.example").await;
-    b.type_into(
-        "#password",
+    first_login(
+        &b,
+        &url,
+        "responder@initech.example",
         user["one_time_password"].as_str().expect("password"),
+        NEW_PASSWORD,
     )
     .await;
-    b.click("#sign-in").await;
-    b.wait_url("/login/password").await;
-    b.type_into("#new_password", NEW_PASSWORD).await;
-    b.type_into("#confirm", NEW_PASSWORD).await;
-    b.click("#save-password").await;
-    b.wait_url("/").await;
 
     // Upload: the page follows the background import until it ends.
     b.goto(&format!("{url}/imports")).await;

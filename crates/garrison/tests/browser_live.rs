@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
-use common::Garrison;
+use common::{Garrison, first_login, free_port, logger};
 use garrison_testkit::webdriver::Driver;
 use garrison_testkit::{https_client, wait_for};
 use serde_json::Value;
@@ -17,35 +16,6 @@ const NEW_PASSWORD: &str = "harbour lights over a quiet sea";
 
 /// A guard against a hanging test, not a timing requirement.
 const SECS: u64 = 20;
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("free tcp port")
-        .port()
-}
-
-fn logger_tcp(port: u16, message: &str) {
-    let out = Command::new("logger")
-        .args([
-            "--tcp",
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--rfc5424",
-            "-t",
-            "garrison-live",
-            message,
-        ])
-        .output()
-        .expect("run logger (util-linux)");
-    assert!(
-        out.status.success(),
-        "logger: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[tokio::test]
 async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
@@ -84,7 +54,7 @@ async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
         .trim()
         .to_owned();
 
-    let (initech_port, umbrella_port) = (free_tcp_port(), free_tcp_port());
+    let (initech_port, umbrella_port) = (free_port(false), free_port(false));
     let config = g.dir.path().join("garrison.toml");
     std::fs::write(
         &config,
@@ -107,19 +77,14 @@ async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
 
     let driver = Driver::start().await;
     let b = driver.session().await;
-    b.goto(&format!("{url}/login")).await;
-    b.type_into("#email", "viewer@initech.example").await;
-    b.type_into(
-        "#password",
+    first_login(
+        &b,
+        &url,
+        "viewer@initech.example",
         viewer["one_time_password"].as_str().expect("password"),
+        NEW_PASSWORD,
     )
     .await;
-    b.click("#sign-in").await;
-    b.wait_url("/login/password").await;
-    b.type_into("#new_password", NEW_PASSWORD).await;
-    b.type_into("#confirm", NEW_PASSWORD).await;
-    b.click("#save-password").await;
-    b.wait_url("/").await;
 
     // The navigation leads to the events page, whose stream is open once
     // it says "Live".
@@ -135,7 +100,7 @@ async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
     let foreign = format!("umbrella-only-{unique}");
 
     // A line for the other tenant, stored before ours is sent.
-    logger_tcp(umbrella_port, &foreign);
+    logger("--tcp", umbrella_port, &foreign);
     let http = https_client(None);
     let search = format!("{url}/api/v1/events?q={foreign}");
     let stored = wait_for(Duration::from_secs(SECS), || async {
@@ -152,7 +117,11 @@ async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
     assert!(stored.is_some(), "the other tenant's line was not stored");
 
     // Our line appears without a reload.
-    logger_tcp(initech_port, &format!("{marker} <b>not markup</b>"));
+    logger(
+        "--tcp",
+        initech_port,
+        &format!("{marker} <b>not markup</b>"),
+    );
     let rows = b.wait_text("#event-rows", &marker, SECS).await;
     assert!(rows.contains("<b>not markup</b>"), "shown as text: {rows}");
     assert!(!rows.contains(&foreign), "another tenant's event: {rows}");
@@ -172,7 +141,7 @@ async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
     // The new row links to the event's page, with its original message.
     b.click("#event-rows tr:first-child a").await;
     let original = b.wait_text("#original", &marker, SECS).await;
-    assert!(original.contains("garrison-live"), "{original}");
+    assert!(original.contains("garrison-test"), "{original}");
     assert!(original.contains("<b>not markup</b>"), "{original}");
     assert!(b.url().await.contains("/events/"));
 

@@ -5,49 +5,11 @@
 mod common;
 
 use std::io::Write;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::Garrison;
+use common::{Garrison, free_port, logger};
 use garrison_testkit::https_client;
 use serde_json::Value;
-
-/// A port that was free a moment ago.
-fn free_port(udp: bool) -> u16 {
-    if udp {
-        std::net::UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .expect("free udp port")
-            .port()
-    } else {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .expect("free tcp port")
-            .port()
-    }
-}
-
-fn logger(transport: &str, port: u16, message: &str) {
-    let out = Command::new("logger")
-        .args([
-            transport,
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--rfc5424",
-            "-t",
-            "garrison-test",
-            message,
-        ])
-        .output()
-        .expect("run logger (util-linux)");
-    assert!(
-        out.status.success(),
-        "logger {transport}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn user_token(g: &Garrison, email: &str, tenant: &str) -> String {
     g.ok(&[

@@ -153,3 +153,62 @@ pub async fn login(
         .await
         .expect("POST /login")
 }
+
+/// A port that was free a moment ago.
+pub fn free_port(udp: bool) -> u16 {
+    if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .expect("free udp port")
+            .port()
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .expect("free tcp port")
+            .port()
+    }
+}
+
+/// Sends `message` with util-linux `logger` (RFC 5424) over `transport`
+/// (`--tcp` or `--udp`) to 127.0.0.1:`port`.
+pub fn logger(transport: &str, port: u16, message: &str) {
+    let out = Command::new("logger")
+        .args([
+            transport,
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--rfc5424",
+            "-t",
+            "garrison-test",
+            message,
+        ])
+        .output()
+        .expect("run logger (util-linux)");
+    assert!(
+        out.status.success(),
+        "logger {transport}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The first portal login in Chromium: the one-time password, then a new
+/// password; waits for the overview.
+pub async fn first_login(
+    b: &garrison_testkit::webdriver::Browser,
+    url: &str,
+    email: &str,
+    one_time: &str,
+    new_password: &str,
+) {
+    b.goto(&format!("{url}/login")).await;
+    b.type_into("#email", email).await;
+    b.type_into("#password", one_time).await;
+    b.click("#sign-in").await;
+    b.wait_url("/login/password").await;
+    b.type_into("#new_password", new_password).await;
+    b.type_into("#confirm", new_password).await;
+    b.click("#save-password").await;
+    b.wait_url("/").await;
+}
