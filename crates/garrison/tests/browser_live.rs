@@ -145,6 +145,27 @@ async fn a_line_sent_with_logger_appears_on_the_live_page_in_chromium() {
     assert!(original.contains("<b>not markup</b>"), "{original}");
     assert!(b.url().await.contains("/events/"));
 
+    // Back on the live page, CEF and LEEF lines sent over a plain TCP
+    // connection appear too.
+    b.goto(&format!("{url}/events")).await;
+    b.wait_text("#live-status", "Live:", SECS).await;
+    {
+        use std::io::Write as _;
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", initech_port)).expect("connect");
+        tcp.write_all(
+            format!(
+                "CEF:0|Acme|FW|1.0|100|{marker}-cef blocked|7|src=10.1.2.3 dst=10.1.2.4\n\
+                 LEEF:2.0|Acme|IDS|1.0|4625|^|src=10.1.2.5^usrName=bob^msg={marker}-leef\n"
+            )
+            .as_bytes(),
+        )
+        .expect("send CEF and LEEF");
+    }
+    b.wait_text("#event-rows", &format!("{marker}-cef"), SECS)
+        .await;
+    b.wait_text("#event-rows", &format!("{marker}-leef"), SECS)
+        .await;
+
     b.quit().await;
     drop(server);
 }

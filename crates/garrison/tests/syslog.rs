@@ -89,6 +89,11 @@ async fn serve_receives_syslog_over_tcp_and_udp_into_the_listeners_tenant() {
     stream
         .write_all(b"CEF:0|Garrison|Test|1.0|100|unique-id-3 over cef|5|src=10.1.2.3 suser=alice\n")
         .expect("send CEF");
+    stream
+        .write_all(
+            b"LEEF:2.0|Garrison|Test|1.0|4625|^|src=10.1.2.4^usrName=bob^msg=unique-id-4 over leef\n",
+        )
+        .expect("send LEEF");
     drop(stream);
 
     let http = https_client(None);
@@ -110,7 +115,7 @@ async fn serve_receives_syslog_over_tcp_and_udp_into_the_listeners_tenant() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let page = loop {
         let page = search(acme_token.clone()).await;
-        if page["items"].as_array().is_some_and(|i| i.len() >= 3) || Instant::now() > deadline {
+        if page["items"].as_array().is_some_and(|i| i.len() >= 4) || Instant::now() > deadline {
             break page;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -120,6 +125,7 @@ async fn serve_receives_syslog_over_tcp_and_udp_into_the_listeners_tenant() {
         ("unique-id-1", "acme-tcp"),
         ("unique-id-2", "acme-udp"),
         ("unique-id-3", "acme-tcp"),
+        ("unique-id-4", "acme-tcp"),
     ] {
         let event = items
             .iter()
@@ -137,6 +143,16 @@ async fn serve_receives_syslog_over_tcp_and_udp_into_the_listeners_tenant() {
         })
         .expect("cef");
     assert_eq!(cef["parser"], "cef", "{cef}");
+    let leef = items
+        .iter()
+        .find(|e| {
+            e["original"]
+                .as_str()
+                .is_some_and(|o| o.contains("unique-id-4"))
+        })
+        .expect("leef");
+    assert_eq!(leef["parser"], "leef", "{leef}");
+    assert_eq!(leef["fields"]["user.name"], "bob", "{leef}");
 
     let other = search(bravo_token).await;
     assert_eq!(other["total"], 0, "another tenant sees none: {other}");
@@ -153,13 +169,13 @@ async fn serve_receives_syslog_over_tcp_and_udp_into_the_listeners_tenant() {
         .expect("body");
     for series in [
         format!(
-            "garrison_ingest_listener_frames_total{{tenant=\"{acme_id}\",source=\"acme-tcp\",transport=\"tcp\"}} 2"
+            "garrison_ingest_listener_frames_total{{tenant=\"{acme_id}\",source=\"acme-tcp\",transport=\"tcp\"}} 3"
         ),
         format!(
             "garrison_ingest_listener_frames_total{{tenant=\"{acme_id}\",source=\"acme-udp\",transport=\"udp\"}} 1"
         ),
         format!(
-            "garrison_ingest_stored_events_total{{tenant=\"{acme_id}\",source=\"acme-tcp\"}} 2"
+            "garrison_ingest_stored_events_total{{tenant=\"{acme_id}\",source=\"acme-tcp\"}} 3"
         ),
         format!(
             "garrison_ingest_dropped_total{{tenant=\"{acme_id}\",source=\"acme-udp\",reason=\"overload\"}} 0"
