@@ -258,6 +258,20 @@ impl App {
     /// `Unauthenticated` when the session is unknown, expired or its user
     /// disabled.
     pub async fn session(&self, token: &str) -> AppResult<SessionContext> {
+        self.resolve_session(token, true).await
+    }
+
+    /// Like [`App::session`], but does not count as activity: a live
+    /// stream checking that its session still holds must not keep an
+    /// unattended session from idling out.
+    ///
+    /// # Errors
+    /// As for [`App::session`].
+    pub async fn session_still_valid(&self, token: &str) -> AppResult<SessionContext> {
+        self.resolve_session(token, false).await
+    }
+
+    async fn resolve_session(&self, token: &str, activity: bool) -> AppResult<SessionContext> {
         let now = self.clock.now();
         let Some(session) = self.store.find_session(&lookup_hash(token)).await? else {
             return Err(AppError::Unauthenticated);
@@ -274,7 +288,7 @@ impl App {
         }
         // Writing on every request would make reads into writes; a minute
         // of precision is plenty for an idle timeout.
-        if now.since(session.last_seen_at).as_secs() >= 60 {
+        if activity && now.since(session.last_seen_at).as_secs() >= 60 {
             self.store.touch_session(session.id, now).await?;
         }
         let mut session = session;

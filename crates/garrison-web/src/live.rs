@@ -68,8 +68,10 @@ impl Reauth {
     /// The caller now, or `None` when the credentials no longer hold.
     async fn principal(&self, app: &App) -> Option<Principal> {
         match self {
+            // Not activity: an open live page must not keep an unattended
+            // session from idling out.
             Self::Session(token) => app
-                .session(token)
+                .session_still_valid(token)
                 .await
                 .ok()
                 .filter(|c| c.session.stage == SessionStage::Full)

@@ -527,3 +527,34 @@ async fn a_stream_ends_when_its_caller_loses_the_right_to_it() {
     publish(&t, b.id, &[cef("bravo-now-visible", "bob", "10.1.1.2")]).await;
     assert!(again.read_until("bravo-now-visible", DEADLINE).await);
 }
+
+#[tokio::test]
+async fn an_open_live_page_does_not_keep_an_unattended_session_alive() {
+    let mut t = TestApp::new().await;
+    let config = garrison_web::WebConfig {
+        live_recheck: Duration::from_millis(20),
+        ..t.web_config().clone()
+    };
+    t.router = garrison_web::router(garrison_web::WebState::new(t.app.clone(), config));
+    let a = t.tenant("alpha").await;
+    let watcher = t
+        .signed_in("wall@alpha.test", Role::CustomerViewer, Some(a.id))
+        .await;
+    let mut stream = opened("wall", watcher.client.open("/events/stream").await).await;
+    // Three steps of ten minutes or so: each is followed by many
+    // re-checks of the session, none of which counts as activity, so the
+    // idle timeout (30 minutes) ends the session and the stream.
+    for minutes in [10, 10] {
+        t.clock.advance(Duration::from_secs(minutes * 60));
+        // Reading the stream for a moment lets it re-check many times.
+        stream
+            .read_until("never sent", Duration::from_millis(300))
+            .await;
+        assert!(!stream.ended, "still within the idle timeout");
+    }
+    t.clock.advance(Duration::from_secs(11 * 60));
+    stream.read_until("event: event", DEADLINE).await;
+    assert!(stream.ended, "the session idled out: {}", stream.text);
+    let r = watcher.client.get("/events").await;
+    assert_eq!(r.status, 303, "signed out");
+}
