@@ -69,14 +69,7 @@ pub async fn connect(
         .connect(url)
         .await
         .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-    // Events are written with COPY, which needs native connections.
-    let copy = sqlx::postgres::PgPoolOptions::new()
-        .max_connections((max_connections / 4).max(2))
-        .acquire_timeout(Duration::from_secs(30))
-        .connect(url)
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-    Ok(SqlStore::new(pool, Backend::Postgres, chain_key).with_copy_pool(copy))
+    Ok(SqlStore::new(pool, Backend::Postgres, chain_key))
 }
 
 /// Applies pending migrations under an advisory lock.

@@ -279,116 +279,11 @@ fn bind_event<'q>(q: AnyQuery<'q>, e: &Event) -> AnyQuery<'q> {
         .bind(e.original.clone())
 }
 
-/// Appends `text` to a `COPY ... (FORMAT csv)` row as one quoted field
-/// (so an empty text stays empty, not NULL).
-fn csv_text(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    out.push('"');
-}
-
-/// One event as a CSV row in `EVENT_COLUMNS` order; NULL is an unquoted
-/// empty field.
-fn csv_row(out: &mut String, e: &Event) {
-    use std::fmt::Write as _;
-    let ip = |name: &str| e.fields.get(name).and_then(Value::as_ip).map(ip_key);
-    let _ = write!(
-        out,
-        "{},{},{},{},",
-        e.id,
-        e.tenant_id,
-        e.timestamp.as_millis(),
-        e.received_at.as_millis()
-    );
-    csv_text(out, &e.source_id);
-    out.push(',');
-    csv_text(out, &e.parser);
-    let _ = write!(out, ",{},", e.severity);
-    for v in [ip("source.ip"), ip("destination.ip"), ip_fields(&e.fields)] {
-        if let Some(v) = v {
-            csv_text(out, &v);
-        }
-        out.push(',');
-    }
-    csv_text(
-        out,
-        &serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".to_owned()),
-    );
-    out.push(',');
-    // PostgreSQL text cannot hold NUL; the pipeline replaces it already.
-    csv_text(out, &e.original.replace('\0', "\u{FFFD}"));
-    out.push('\n');
-}
-
-impl SqlStore {
-    /// PostgreSQL: the batch is written with `COPY`; when it repeats an
-    /// event already stored (`COPY` cannot skip duplicates), it is copied
-    /// into a session-local staging table instead and moved into `events`
-    /// with one `INSERT … SELECT … ON CONFLICT DO NOTHING`.
-    async fn copy_events(&self, pool: &sqlx::PgPool, batch: &[Event]) -> StoreResult<u64> {
-        let mut data = String::with_capacity(batch.len() * 768);
-        for e in batch {
-            csv_row(&mut data, e);
-        }
-        // Most batches are new: COPY them straight into `events`. A
-        // re-delivered batch (or one repeating an event) breaks the primary
-        // key; it is then staged and moved with ON CONFLICT DO NOTHING.
-        let mut tx = pool.begin().await.map_err(db_err)?;
-        let statement = format!("COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT csv)");
-        let direct = async {
-            let mut copy = tx.copy_in_raw(&statement).await?;
-            copy.send(data.as_bytes()).await?;
-            copy.finish().await
-        }
-        .await;
-        match direct {
-            Ok(n) => {
-                tx.commit().await.map_err(db_err)?;
-                return Ok(n);
-            }
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                tx.rollback().await.map_err(db_err)?;
-            }
-            Err(e) => return Err(db_err(e)),
-        }
-        let mut tx = pool.begin().await.map_err(db_err)?;
-        sqlx::query(
-            "CREATE TEMP TABLE IF NOT EXISTS events_copy \
-             (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let statement = format!("COPY events_copy ({EVENT_COLUMNS}) FROM STDIN (FORMAT csv)");
-        let mut copy = tx.copy_in_raw(&statement).await.map_err(db_err)?;
-        copy.send(data.as_bytes()).await.map_err(db_err)?;
-        copy.finish().await.map_err(db_err)?;
-        let inserted = sqlx::query(safe(format!(
-            "INSERT INTO events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM events_copy \
-             ON CONFLICT (id) DO NOTHING"
-        )))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-        tx.commit().await.map_err(db_err)?;
-        Ok(inserted)
-    }
-}
-
 #[async_trait]
 impl EventStore for SqlStore {
     async fn insert_events(&self, batch: &[Event]) -> StoreResult<u64> {
         if batch.is_empty() {
             return Ok(0);
-        }
-        if let Some(pool) = &self.copy {
-            return self.copy_events(pool, batch).await;
         }
         let mut tx = self.begin_write().await?;
         let mut inserted = 0;

@@ -43,9 +43,6 @@ pub struct SqlStore {
     /// Rows written to the inventory tables, for keeping PostgreSQL's
     /// planner statistics current during bulk imports.
     growth: Arc<inventory::Growth>,
-    /// PostgreSQL only: native connections for `COPY`, which the `Any`
-    /// driver does not speak (events are written through it).
-    copy: Option<sqlx::PgPool>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -67,16 +64,7 @@ impl SqlStore {
             chain_key,
             write_lock,
             growth: Arc::default(),
-            copy: None,
         }
-    }
-
-    /// Writes events with `COPY` through `pool` (PostgreSQL), a native pool
-    /// to the same database.
-    #[must_use]
-    pub fn with_copy_pool(mut self, pool: sqlx::PgPool) -> Self {
-        self.copy = Some(pool);
-        self
     }
 
     #[must_use]
