@@ -264,6 +264,16 @@ fn build() -> Builder {
     .get(Api, "/api/v1/tenants/{tenant_id}", a_tenants::show)
     .patch(Api, "/api/v1/tenants/{tenant_id}", a_tenants::update)
     .get(Api, "/api/v1/tenants/{tenant_id}/staff", a_tenants::staff)
+    .get(
+        Api,
+        "/api/v1/tenants/{tenant_id}/event-retention",
+        a_tenants::event_retention,
+    )
+    .put(
+        Api,
+        "/api/v1/tenants/{tenant_id}/event-retention",
+        a_tenants::set_event_retention,
+    )
     .put(
         Api,
         "/api/v1/tenants/{tenant_id}/staff/{user_id}",
@@ -443,6 +453,11 @@ fn build() -> Builder {
         Portal,
         "/tenants/{tenant_id}/risk-weights",
         p_tenants::set_risk_weights,
+    )
+    .post(
+        Portal,
+        "/tenants/{tenant_id}/event-retention",
+        p_tenants::set_event_retention,
     )
     .post(Portal, "/tenants/{tenant_id}/ranges", p_inv::create_range)
     .post(

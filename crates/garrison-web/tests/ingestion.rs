@@ -530,3 +530,104 @@ async fn retention_and_purge_respect_roles_and_tenants() {
         .await
         .expect("ten years");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_is_set_through_the_api_and_the_tenant_page() {
+    let t = TestApp::new().await;
+    let a = t.tenant("alpha").await;
+    let b = t.tenant("bravo").await;
+    t.user("admin@alpha.test", Role::CustomerAdmin, Some(a.id))
+        .await;
+    t.user("viewer@alpha.test", Role::CustomerViewer, Some(a.id))
+        .await;
+    let admin = t
+        .client()
+        .with_bearer(&t.token_for("admin@alpha.test").await);
+    let viewer = t
+        .client()
+        .with_bearer(&t.token_for("viewer@alpha.test").await);
+    let path = format!("/api/v1/tenants/{}/event-retention", a.id);
+
+    assert_eq!(admin.get(&path).await.json()["days"], 90, "the default");
+    let r = admin
+        .api(
+            axum::http::Method::PUT,
+            &path,
+            Some(serde_json::json!({"days": 30})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["days"], 30);
+    assert_eq!(
+        viewer.get(&path).await.json()["days"],
+        30,
+        "everyone reads it"
+    );
+    for bad in [0, 3651] {
+        let r = admin
+            .api(
+                axum::http::Method::PUT,
+                &path,
+                Some(serde_json::json!({"days": bad})),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{bad} days: {}", r.body);
+    }
+    let r = viewer
+        .api(
+            axum::http::Method::PUT,
+            &path,
+            Some(serde_json::json!({"days": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // Another tenant's retention is invisible and untouched.
+    let other = format!("/api/v1/tenants/{}/event-retention", b.id);
+    assert_eq!(admin.get(&other).await.status, 404);
+    let r = admin
+        .api(
+            axum::http::Method::PUT,
+            &other,
+            Some(serde_json::json!({"days": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        t.app
+            .event_retention_days(&t.operator(), b.id)
+            .await
+            .expect("b"),
+        90
+    );
+
+    // The tenant page shows it and its form sets it.
+    let page_admin = t
+        .signed_in("page@alpha.test", Role::CustomerAdmin, Some(a.id))
+        .await;
+    let page = page_admin.client.get(&format!("/tenants/{}", a.id)).await;
+    assert_eq!(page.text_of("retention-days"), "30");
+    let r = page_admin
+        .client
+        .post_form(
+            &format!("/tenants/{}/event-retention", a.id),
+            &[("csrf", &page_admin.csrf), ("days", "400")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        t.app
+            .event_retention_days(&t.operator(), a.id)
+            .await
+            .expect("a"),
+        400
+    );
+    let r = page_admin
+        .client
+        .post_form(
+            &format!("/tenants/{}/event-retention", a.id),
+            &[("csrf", &page_admin.csrf), ("days", "forever")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "named on the page");
+    assert!(r.body.contains("1 to 3650"), "{}", r.body);
+}

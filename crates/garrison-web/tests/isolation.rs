@@ -541,6 +541,21 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
     );
     add(M::GET, "/api/v1/tenants/{tenant_id}", case(true, all(200)));
     add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/event-retention",
+        case(true, all(200)),
+    );
+    add(
+        M::PUT,
+        "/api/v1/tenants/{tenant_id}/event-retention",
+        case(true, only(ADMINS, 200, 403)).body(|_, _| Body::Json(json!({"days": 90}))),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/event-retention",
+        case(true, only(ADMINS, 303, 403)).body(|_, _| form(&[("days", "90")])),
+    );
+    add(
         M::PATCH,
         "/api/v1/tenants/{tenant_id}",
         case(true, only(ADMINS, 200, 403)).body(|_, _| Body::Json(json!({"name": "alpha Ltd"}))),

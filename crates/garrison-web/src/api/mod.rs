@@ -209,6 +209,7 @@ impl Modify for BearerAuth {
         me::show,
         tenants::list, tenants::create, tenants::show, tenants::update,
         tenants::staff, tenants::assign, tenants::unassign,
+        tenants::event_retention, tenants::set_event_retention,
         users::list, users::create, users::show, users::update,
         users::reset_password, users::reset_mfa, users::tokens, users::revoke_token,
         tokens::list, tokens::create, tokens::revoke,

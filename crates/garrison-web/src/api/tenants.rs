@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use garrison_core::model::TenantChange;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::WebState;
@@ -122,4 +122,44 @@ pub async fn unassign(
         .unassign_staff(&p, parse_id(&user)?, parse_id(&tenant)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How long a tenant keeps its events.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventRetention {
+    /// 1 to 3650 days (90 unless set).
+    #[schema(example = 90)]
+    pub days: u32,
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/event-retention", tag = "tenants",
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = EventRetention), (status = 404, body = ErrorBody)))]
+pub async fn event_retention(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventRetention>> {
+    let days = s.app().event_retention_days(&p, parse_id(&id)?).await?;
+    Ok(Json(EventRetention { days }))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/event-retention", tag = "tenants",
+    request_body = EventRetention,
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = EventRetention), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_event_retention(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+    Body(req): Body<EventRetention>,
+) -> ApiResult<Json<EventRetention>> {
+    let tenant = parse_id(&id)?;
+    s.app()
+        .set_event_retention_days(&p, tenant, req.days)
+        .await?;
+    let days = s.app().event_retention_days(&p, tenant).await?;
+    Ok(Json(EventRetention { days }))
 }

@@ -122,6 +122,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "finding-updated" => "The finding's status was changed.",
         "range-created" => "The network range was added.",
         "range-deleted" => "The network range was removed.",
+        "retention-saved" => "The event retention was saved; older events go at the next purge.",
         "weights-saved" => "The risk weights were saved and every asset of the tenant rescored.",
         _ => return None,
     })

@@ -98,6 +98,7 @@ struct TenantPage {
     weights: Vec<WeightField>,
     weights_are_defaults: bool,
     can_set_weights: bool,
+    retention_days: u32,
 }
 
 /// One risk weight on the tenant page's form.
@@ -243,8 +244,10 @@ async fn tenant_page(
     };
     let ranges = s.app().list_ranges(p, id).await?;
     let weights = s.app().risk_weights(p, id).await?;
+    let retention_days = s.app().event_retention_days(p, id).await?;
     let page = TenantPage {
         layout,
+        retention_days,
         weights_are_defaults: weights == RiskWeights::default(),
         weights: weight_fields(&weights),
         can_set_weights: p.can(Permission::TenantSettingsManage),
@@ -389,6 +392,37 @@ pub async fn set_risk_weights(
     .await;
     match result {
         Ok(_) => Ok(see_other(&format!("/tenants/{id}?notice=weights-saved"))),
+        Err(e) if is_form_error(&e) => tenant_page(&s, &f.session, id, None, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RetentionForm {
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST /tenants/{tenant_id}/event-retention`.
+pub async fn set_event_retention(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, RetentionForm>,
+) -> PortalResult {
+    let id: TenantId = parse_id(&id)?;
+    let result = match f.form.days.trim().parse::<u32>() {
+        Ok(days) => {
+            s.app()
+                .set_event_retention_days(&f.session.principal, id, days)
+                .await
+        }
+        Err(_) => Err(AppError::invalid(
+            "days",
+            "enter a number of days from 1 to 3650",
+        )),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/tenants/{id}?notice=retention-saved"))),
         Err(e) if is_form_error(&e) => tenant_page(&s, &f.session, id, None, Some(&e)).await,
         Err(e) => Err(e.into()),
     }
