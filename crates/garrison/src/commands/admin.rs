@@ -105,14 +105,7 @@ pub async fn user(config: &Config, cmd: UserCommand) -> Result<()> {
             let tenant = match (role.is_mssp(), tenant) {
                 (false, None) => bail!("a {role} belongs to a tenant: add --tenant SLUG"),
                 (true, Some(_)) => bail!("MSSP staff ({role}) belong to no tenant: drop --tenant"),
-                (_, Some(slug)) => {
-                    Some(app.tenant_by_slug(&op, &slug).await.map_err(|e| match e {
-                        garrison_app::AppError::NotFound => anyhow::anyhow!(
-                            "no tenant has the slug `{slug}`; see garrison tenant list"
-                        ),
-                        other => other.into(),
-                    })?)
-                }
+                (_, Some(slug)) => Some(tenant_of(&app, &slug).await?),
                 (true, None) => None,
             };
             let created = app
@@ -223,7 +216,11 @@ pub async fn token(config: &Config, cmd: TokenCommand) -> Result<()> {
     Ok(())
 }
 
-async fn tenant_of(app: &garrison_app::App, slug: &str) -> Result<garrison_core::model::Tenant> {
+/// The tenant with `slug`, or an error that says how to find the slugs.
+pub(crate) async fn tenant_of(
+    app: &garrison_app::App,
+    slug: &str,
+) -> Result<garrison_core::model::Tenant> {
     app.tenant_by_slug(&operator(), slug)
         .await
         .map_err(|e| match e {

@@ -2,26 +2,13 @@
 //! each tenant's retention in days.
 
 use anyhow::Result;
-use garrison_app::App;
 use garrison_app::events::retention::PurgeSummary;
-use garrison_core::model::Tenant;
 use serde_json::json;
 
 use crate::cli::EventsCommand;
-use crate::commands::admin::operator;
+use crate::commands::admin::{operator, tenant_of as tenant};
 use crate::config::Config;
 use crate::runtime;
-
-async fn tenant(app: &App, slug: &str) -> Result<Tenant> {
-    app.tenant_by_slug(&operator(), slug)
-        .await
-        .map_err(|e| match e {
-            garrison_app::AppError::NotFound => {
-                anyhow::anyhow!("no tenant has the slug `{slug}`; see garrison tenant list")
-            }
-            other => other.into(),
-        })
-}
 
 /// `garrison events ...`; `false` when a tenant's purge failed.
 pub async fn events(config: &Config, cmd: EventsCommand) -> Result<bool> {

@@ -40,18 +40,7 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
     let opened = runtime::open(config).await?;
     let app = runtime::app(config, &opened);
     let op = operator();
-    let tenant = app
-        .tenant_by_slug(&op, &args.tenant)
-        .await
-        .map_err(|e| match e {
-            garrison_app::AppError::NotFound => {
-                anyhow::anyhow!(
-                    "no tenant has the slug `{}`; see garrison tenant list",
-                    args.tenant
-                )
-            }
-            other => other.into(),
-        })?;
+    let tenant = crate::commands::admin::tenant_of(&app, &args.tenant).await?;
     let size = std::fs::metadata(&args.file).map_or(0, |m| m.len());
     let name = args
         .file
