@@ -84,18 +84,27 @@ impl Frame {
     /// A frame of `bytes`, decoded lossily.
     #[must_use]
     pub fn from_bytes(bytes: &[u8], truncated: bool) -> Self {
-        match String::from_utf8_lossy(bytes) {
-            Cow::Borrowed(s) => Self {
-                line: s.to_owned(),
-                truncated,
-                lossy: false,
-            },
-            Cow::Owned(line) => Self {
-                line,
-                truncated,
-                lossy: true,
-            },
+        let (line, lossy) = lossy_utf8(bytes);
+        Self {
+            line,
+            truncated,
+            lossy,
         }
+    }
+}
+
+/// `bytes` as text, invalid UTF-8 sequences replaced by U+FFFD, and whether
+/// any were. `str::from_utf8` first: its validation is several times
+/// faster than `String::from_utf8_lossy`'s on the valid lines that nearly
+/// every line is.
+#[must_use]
+pub fn lossy_utf8(bytes: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), false),
+        Err(_) => match String::from_utf8_lossy(bytes) {
+            Cow::Borrowed(s) => (s.to_owned(), false),
+            Cow::Owned(s) => (s, true),
+        },
     }
 }
 

@@ -71,7 +71,13 @@ const PURGE_SLICE: i64 = 10_000;
 
 /// An address as 32 hex digits in the IPv6 space, ordered as the addresses.
 fn ip_key(ip: std::net::IpAddr) -> String {
-    format!("{:032x}", ip_number(ip))
+    // By hand: `format!("{:032x}")` took 2 % of an ingest profile.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let n = ip_number(ip);
+    (0..32)
+        .rev()
+        .map(|i| char::from(HEX[((n >> (i * 4)) & 0xf) as usize]))
+        .collect()
 }
 
 /// Names of the fields holding addresses (alone or in a list), which JSON
@@ -281,25 +287,29 @@ fn bind_event<'q>(q: AnyQuery<'q>, e: &Event) -> AnyQuery<'q> {
 
 #[async_trait]
 impl EventStore for SqlStore {
-    async fn insert_events(&self, batch: &[Event]) -> StoreResult<u64> {
-        if batch.is_empty() {
-            return Ok(0);
+    async fn insert_event_groups(&self, groups: &[&[Event]]) -> StoreResult<Vec<u64>> {
+        if groups.iter().all(|g| g.is_empty()) {
+            return Ok(vec![0; groups.len()]);
         }
         let mut tx = self.begin_write().await?;
-        let mut inserted = 0;
-        for chunk in batch.chunks(rows_per_insert(self.backend)) {
-            let values = match self.backend {
-                Backend::Sqlite => anonymous_values(chunk.len(), EVENT_COLUMN_COUNT),
-                Backend::Postgres => crate::values_list(chunk.len(), EVENT_COLUMN_COUNT),
-            };
-            let sql = format!(
-                "INSERT INTO events ({EVENT_COLUMNS}) VALUES {values} ON CONFLICT (id) DO NOTHING"
-            );
-            let mut q = sqlx::query(safe(sql));
-            for e in chunk {
-                q = bind_event(q, e);
+        let mut inserted = Vec::with_capacity(groups.len());
+        for batch in groups {
+            let mut n = 0;
+            for chunk in batch.chunks(rows_per_insert(self.backend)) {
+                let values = match self.backend {
+                    Backend::Sqlite => anonymous_values(chunk.len(), EVENT_COLUMN_COUNT),
+                    Backend::Postgres => crate::values_list(chunk.len(), EVENT_COLUMN_COUNT),
+                };
+                let sql = format!(
+                    "INSERT INTO events ({EVENT_COLUMNS}) VALUES {values} ON CONFLICT (id) DO NOTHING"
+                );
+                let mut q = sqlx::query(safe(sql));
+                for e in chunk {
+                    q = bind_event(q, e);
+                }
+                n += q.execute(tx.conn()).await.map_err(db_err)?.rows_affected();
             }
-            inserted += q.execute(tx.conn()).await.map_err(db_err)?.rows_affected();
+            inserted.push(n);
         }
         tx.commit().await?;
         Ok(inserted)

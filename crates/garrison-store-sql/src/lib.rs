@@ -40,6 +40,12 @@ pub struct SqlStore {
     /// transaction that tries to upgrade from reading to writing; taking this
     /// lock before every write transaction queues writers in-process instead.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite: a pool of one connection that every write transaction uses.
+    /// A connection drops its whole page cache when another connection has
+    /// committed since its last transaction; with writes spread over the
+    /// pool, each event batch began by re-reading the B-tree pages it
+    /// appends to. One writer keeps them cached.
+    writer: Option<AnyPool>,
     /// Rows written to the inventory tables, for keeping PostgreSQL's
     /// planner statistics current during bulk imports.
     growth: Arc<inventory::Growth>,
@@ -63,8 +69,17 @@ impl SqlStore {
             backend,
             chain_key,
             write_lock,
+            writer: None,
             growth: Arc::default(),
         }
+    }
+
+    /// Routes every write transaction through `writer` (SQLite: a pool of
+    /// one connection on the same file).
+    #[must_use]
+    pub fn with_writer(mut self, writer: AnyPool) -> Self {
+        self.writer = Some(writer);
+        self
     }
 
     #[must_use]
@@ -78,7 +93,13 @@ impl SqlStore {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        let tx = self.pool.begin().await.map_err(db_err)?;
+        let tx = self
+            .writer
+            .as_ref()
+            .unwrap_or(&self.pool)
+            .begin()
+            .await
+            .map_err(db_err)?;
         Ok(WriteTx { tx, _guard: guard })
     }
 }

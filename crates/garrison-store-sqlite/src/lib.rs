@@ -65,8 +65,27 @@ pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
         .replace('?', "%3F")
         .replace('#', "%23");
     let url = format!("sqlite://{escaped}?mode=rwc");
-    let pool = AnyPoolOptions::new()
-        .max_connections(8)
+    let pool = connect(&url, path, AnyPoolOptions::new().max_connections(8)).await?;
+    // Writes go through one connection of their own, kept open, so that its
+    // page cache survives from one transaction to the next (see
+    // `SqlStore::with_writer`).
+    let writer = connect(
+        &url,
+        path,
+        AnyPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None),
+    )
+    .await?;
+    Ok(SqlStore::new(pool, Backend::Sqlite, chain_key).with_writer(writer))
+}
+
+/// A pool on the database file with the connection settings every
+/// connection gets.
+async fn connect(url: &str, path: &Path, options: AnyPoolOptions) -> StoreResult<sqlx::AnyPool> {
+    options
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
@@ -76,7 +95,9 @@ pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
                 // the timeout it fails at once with "database is locked".
                 sqlx::raw_sql(
                     "PRAGMA busy_timeout = 10000;
+                     PRAGMA page_size = 16384;
                      PRAGMA journal_mode = WAL;
+                     PRAGMA wal_autocheckpoint = 4096;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
                      PRAGMA temp_store = MEMORY;
@@ -88,15 +109,14 @@ pub async fn open(path: &Path, chain_key: ChainKey) -> StoreResult<SqlStore> {
                 Ok(())
             })
         })
-        .connect(&url)
+        .connect(url)
         .await
         .map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot open SQLite database {}: {e}",
                 path.display()
             ))
-        })?;
-    Ok(SqlStore::new(pool, Backend::Sqlite, chain_key))
+        })
 }
 
 /// Applies pending migrations.

@@ -243,7 +243,13 @@ pub trait EventStore: Send + Sync {
     /// as they are, each with its own `tenant_id`, without a scope.
     /// Idempotent on the event id: an event delivered again is a no-op, so
     /// at-least-once delivery does not duplicate.
-    async fn insert_events(&self, batch: &[Event]) -> StoreResult<u64>;
+    async fn insert_events(&self, batch: &[Event]) -> StoreResult<u64> {
+        Ok(self.insert_event_groups(&[batch]).await?.iter().sum())
+    }
+    /// Writes several batches in one transaction (one commit for what a
+    /// pipeline worker took at once) and returns how many of each were
+    /// new, in order. The rest as [`EventStore::insert_events`].
+    async fn insert_event_groups(&self, groups: &[&[Event]]) -> StoreResult<Vec<u64>>;
     /// Events in `access` matching the query, newest first; `total` counts
     /// every match of the query without its cursor and limit. A field name
     /// or CIDR that [`EventQuery::invalid_part`] names is refused with an

@@ -3,7 +3,7 @@
 //! A [`Pipeline`] owns an [`InProcessBus`] of [`RawLine`]s and `workers`
 //! tasks consuming it. A worker takes one tenant's batch, parses every line
 //! (`garrison_ingest::parse` with the line's format and receive time),
-//! builds the events and writes them with [`EventStore::insert_events`];
+//! builds the events and writes them with [`EventStore::insert_event_groups`];
 //! it acknowledges the batch only after the commit. A store error nacks
 //! the batch (it comes back, after a short pause that grows with its
 //! attempts); after [`PipelineSettings::max_attempts`] the batch is settled
@@ -442,7 +442,7 @@ async fn work(shared: Arc<Shared>, mut consumer: InProcessConsumer<RawLine>) {
 }
 
 /// The events made of one source's lines tagged with one receipt (or
-/// none), stored in one transaction.
+/// none); the groups of a delivery are stored in one transaction.
 struct Group {
     source_id: String,
     token: Option<u64>,
@@ -535,34 +535,36 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
             }
         }
     }
-    for g in &mut groups {
-        if g.events.is_empty() {
-            continue;
-        }
-        match shared.store.insert_events(&g.events).await {
-            Ok(n) => g.stored = n,
-            Err(e) if delivery.attempt() < shared.settings.max_attempts => {
-                tracing::warn!(
-                    tenant = %tenant, seq = delivery.seq(), attempt = delivery.attempt(),
-                    error = %e, "storing events failed; the batch will be delivered again"
-                );
-                let pause = shared
-                    .settings
-                    .retry_backoff
-                    .saturating_mul(delivery.attempt())
-                    .min(Duration::from_secs(5));
-                tokio::time::sleep(pause).await;
-                if let Err(e) = delivery.nack().await {
-                    tracing::warn!(tenant = %tenant, error = %e, "nack refused");
-                }
-                return;
+    let batches: Vec<&[Event]> = groups.iter().map(|g| g.events.as_slice()).collect();
+    match shared.store.insert_event_groups(&batches).await {
+        Ok(stored) => {
+            for (g, n) in groups.iter_mut().zip(stored) {
+                g.stored = n;
             }
-            Err(e) => {
-                tracing::error!(
-                    tenant = %tenant, seq = delivery.seq(), attempt = delivery.attempt(),
-                    error = %e, "storing events failed too often; the batch is dropped as failed"
-                );
-                let reason = format!("not stored after {} attempts: {e}", delivery.attempt());
+        }
+        Err(e) if delivery.attempt() < shared.settings.max_attempts => {
+            tracing::warn!(
+                tenant = %tenant, seq = delivery.seq(), attempt = delivery.attempt(),
+                error = %e, "storing events failed; the batch will be delivered again"
+            );
+            let pause = shared
+                .settings
+                .retry_backoff
+                .saturating_mul(delivery.attempt())
+                .min(Duration::from_secs(5));
+            tokio::time::sleep(pause).await;
+            if let Err(e) = delivery.nack().await {
+                tracing::warn!(tenant = %tenant, error = %e, "nack refused");
+            }
+            return;
+        }
+        Err(e) => {
+            tracing::error!(
+                tenant = %tenant, seq = delivery.seq(), attempt = delivery.attempt(),
+                error = %e, "storing events failed too often; the batch is dropped as failed"
+            );
+            let reason = format!("not stored after {} attempts: {e}", delivery.attempt());
+            for g in &mut groups {
                 for ev in std::mem::take(&mut g.events) {
                     let ordinal = messages
                         .iter()

@@ -268,7 +268,7 @@ fn lines(body: &[u8], max: usize) -> Vec<Option<RequestLine>> {
                 return None;
             }
             let truncated = raw.len() > max;
-            let mut text = String::from_utf8_lossy(&raw[..raw.len().min(max)]).into_owned();
+            let (mut text, _) = garrison_ingest::framing::lossy_utf8(&raw[..raw.len().min(max)]);
             if truncated {
                 // A cut through a multi-byte character leaves a U+FFFD.
                 if text.ends_with('\u{FFFD}') {
