@@ -61,7 +61,7 @@ pub struct App {
     settings: AppSettings,
     throttle: throttle::LoginThrottle,
     /// Per-tenant asset indexes, rebuilt when the inventory version moves.
-    asset_indexes: inventory::index::IndexCache,
+    asset_indexes: Arc<inventory::index::AssetIndexes>,
     /// The ingest pipeline, started by `start_pipeline` (the binary) or on
     /// first use.
     pipeline: std::sync::OnceLock<Arc<events::pipeline::Pipeline>>,
@@ -79,13 +79,14 @@ impl App {
         settings: AppSettings,
     ) -> Self {
         let throttle = throttle::LoginThrottle::new(settings.throttle.clone());
+        let asset_indexes = Arc::new(inventory::index::AssetIndexes::new(store.clone()));
         Self {
             store,
             clock,
             keys,
             settings,
             throttle,
-            asset_indexes: inventory::index::IndexCache::default(),
+            asset_indexes,
             pipeline: std::sync::OnceLock::new(),
             ingest_sources: events::observe::Registry::default(),
         }

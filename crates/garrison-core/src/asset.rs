@@ -366,6 +366,18 @@ pub struct Finding {
     pub last_import: Option<ImportId>,
 }
 
+/// What correlation needs of an open finding: where it is exposed and
+/// which CVEs it names (the rest stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenExposure {
+    pub asset_id: AssetId,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub title: String,
+    pub cves: Vec<String>,
+    pub severity: FindingSeverity,
+}
+
 /// The key findings are deduplicated by.
 #[must_use]
 pub fn finding_key(

@@ -179,6 +179,7 @@ fn data() -> Data {
             risk_score: 10.0,
             open_findings: 2,
             kev_findings: 0,
+            exposures: Vec::new(),
             last_seen: Timestamp::from_millis(1_800_000_000_000 + i64::try_from(n).expect("fits")),
         });
         asset_ips.push(ip);

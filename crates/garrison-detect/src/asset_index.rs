@@ -44,7 +44,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::net::IpAddr;
 
-use garrison_core::asset::{Asset, AssetType, Criticality, NetworkRange, Sensitivity};
+use garrison_core::asset::{
+    Asset, AssetType, Criticality, NetworkRange, OpenExposure, Sensitivity,
+};
 use garrison_core::{AssetId, RangeId, TenantId, Timestamp};
 
 use self::ranges::{Block, Key, NONE, PrefixTable};
@@ -72,6 +74,8 @@ pub struct AssetProfile {
     pub risk_score: f64,
     pub open_findings: u32,
     pub kev_findings: u32,
+    /// Open findings: ports and CVEs an attack on the asset may aim at.
+    pub exposures: Vec<OpenExposure>,
     /// Decides between two assets claiming the same address.
     pub last_seen: Timestamp,
 }
@@ -97,8 +101,16 @@ impl AssetProfile {
             risk_score: 0.0,
             open_findings: 0,
             kev_findings: 0,
+            exposures: Vec::new(),
             last_seen: asset.last_seen,
         }
+    }
+
+    /// The same profile with the asset's open findings.
+    #[must_use]
+    pub fn with_exposures(mut self, exposures: Vec<OpenExposure>) -> Self {
+        self.exposures = exposures;
+        self
     }
 
     /// The same profile with the asset's risk score and counts of open

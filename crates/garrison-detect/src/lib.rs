@@ -8,5 +8,6 @@
 #![forbid(unsafe_code)]
 
 pub mod asset_index;
+pub mod enrich;
 
 pub use asset_index::{AssetIndex, AssetProfile, DEFAULT_ZONE, Lookup, RangeProfile};

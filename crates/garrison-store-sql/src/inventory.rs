@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use garrison_core::asset::{
     Asset, AssetService, AssetSoftware, Finding, FindingSeverity, FindingStatus, Import,
-    ImportCounts, ImportRejection, NetworkRange, Score, Source,
+    ImportCounts, ImportRejection, NetworkRange, OpenExposure, Score, Source,
 };
 use garrison_core::audit::AuditEntry;
 use garrison_core::{AssetId, FindingId, ImportId, RangeId, TenantAccess, TenantScope, Timestamp};
@@ -938,6 +938,29 @@ impl AssetStore for SqlStore {
         }
         let rows = q.fetch_all(self.pool()).await.map_err(db_err)?;
         rows.iter().map(finding_row).collect()
+    }
+
+    async fn open_exposures(&self, scope: &TenantScope) -> StoreResult<Vec<OpenExposure>> {
+        let rows = sqlx::query(
+            "SELECT asset_id, port, protocol, title, cves, severity FROM findings \
+             WHERE tenant_id = $1 AND status IN ('open', 'reopened') ORDER BY asset_id, id",
+        )
+        .bind(scope.tenant_id().to_string())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(OpenExposure {
+                    asset_id: parse(row, "asset_id")?,
+                    port: opt_int(row, "port")?.and_then(|p| u16::try_from(p).ok()),
+                    protocol: opt_text(row, "protocol")?,
+                    title: text(row, "title")?,
+                    cves: from_json(row, "cves")?,
+                    severity: parse(row, "severity")?,
+                })
+            })
+            .collect()
     }
 
     async fn list_findings(

@@ -1676,6 +1676,23 @@ pub async fn inventory_findings_are_upserted_listed_and_scoped(f: &Fixture) {
         Some("compensating control")
     );
     assert_eq!(changed.accepted_until, Some(t(100)));
+    // What correlation reads: open findings only, of the scope's tenant.
+    let exposures = store.open_exposures(&scope(a)).await.expect("exposures");
+    assert_eq!(
+        exposures
+            .iter()
+            .map(|x| (x.asset_id, x.title.as_str(), x.port))
+            .collect::<Vec<_>>(),
+        [(web.id, "Plugin 1001", Some(443))],
+        "the accepted risk is no longer open; tenant B's finding is not here"
+    );
+    assert_eq!(exposures[0].cves, ["CVE-2021-44228"]);
+    assert_eq!(exposures[0].severity, f1.severity);
+    let theirs_open = store.open_exposures(&scope(b)).await.expect("exposures");
+    assert_eq!(
+        theirs_open.iter().map(|x| x.asset_id).collect::<Vec<_>>(),
+        [theirs.id]
+    );
     assert!(matches!(
         store
             .set_finding_status(&scope(b), f2.id, &change, &audit(Action::TenantUpdated))

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 use garrison_core::asset::{
     Asset, Criticality, Finding, FindingSeverity, FindingStatus, Import, ImportCounts,
-    ImportRejection, ImportStatus, NetworkRange,
+    ImportRejection, ImportStatus, NetworkRange, OpenExposure,
 };
 use garrison_core::audit::AuditEntry;
 use garrison_core::{AssetId, FindingId, ImportId, RangeId, TenantAccess, TenantScope, Timestamp};
@@ -230,6 +230,9 @@ pub trait AssetStore: Send + Sync {
         scope: &TenantScope,
         assets: &[AssetId],
     ) -> StoreResult<Vec<Finding>>;
+    /// The tenant's open (or reopened) findings, narrowed to what
+    /// correlation uses, for the asset index.
+    async fn open_exposures(&self, scope: &TenantScope) -> StoreResult<Vec<OpenExposure>>;
     async fn list_findings(
         &self,
         access: &TenantAccess,

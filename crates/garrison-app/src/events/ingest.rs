@@ -149,6 +149,7 @@ impl App {
                     self.store.clone(),
                     self.clock.clone(),
                     settings,
+                    self.asset_indexes.clone(),
                 ))
             })
             .clone()

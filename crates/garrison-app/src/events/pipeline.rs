@@ -3,7 +3,12 @@
 //! A [`Pipeline`] owns an [`InProcessBus`] of [`RawLine`]s and `workers`
 //! tasks consuming it. A worker takes one tenant's batch, parses every line
 //! (`garrison_ingest::parse` with the line's format and receive time),
-//! builds the events and writes them with [`EventStore::insert_event_groups`];
+//! builds the events, enriches them with the tenant's asset index
+//! (`garrison_detect::enrich`: assets and networks behind the source and
+//! destination, findings open on the destination port, CVEs the event
+//! names that are open there), and writes them with
+//! [`EventStore::insert_event_groups`] — the groups of one delivery in one
+//! transaction;
 //! it acknowledges the batch only after the commit. A store error nacks
 //! the batch (it comes back, after a short pause that grows with its
 //! attempts); after [`PipelineSettings::max_attempts`] the batch is settled
@@ -59,6 +64,7 @@ use garrison_store::Store;
 use serde::Serialize;
 
 use super::live::{LIVE_CAPACITY, LiveFeed};
+use crate::inventory::index::AssetIndexes;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -203,6 +209,8 @@ impl TenantCounters {
 
 struct Shared {
     store: Arc<dyn Store>,
+    /// The tenants' asset indexes, for enrichment.
+    assets: Arc<AssetIndexes>,
     clock: Arc<dyn Clock>,
     settings: PipelineSettings,
     counters: Mutex<HashMap<TenantId, TenantCounters>>,
@@ -241,7 +249,12 @@ impl Pipeline {
     /// Creates the bus and starts the workers (on the current tokio
     /// runtime).
     #[must_use]
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: PipelineSettings) -> Self {
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: PipelineSettings,
+        assets: Arc<AssetIndexes>,
+    ) -> Self {
         let settings = PipelineSettings {
             batch_size: settings.batch_size.max(1),
             workers: settings.workers.max(1),
@@ -261,6 +274,7 @@ impl Pipeline {
         ));
         let shared = Arc::new(Shared {
             store,
+            assets,
             clock,
             settings,
             counters: Mutex::new(HashMap::new()),
@@ -505,6 +519,8 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
     }
     let mut groups: Vec<Group> = Vec::new();
     let mut ring: Vec<FailedLine> = Vec::new();
+    // Enrichment: the tenant's asset index (at once, after the first).
+    let assets = shared.assets.for_pipeline(tenant).await;
     let now = shared.clock.now();
     for m in messages {
         let token = m.receipt.map(|r| r.token);
@@ -528,7 +544,12 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
         let g = &mut groups[i];
         g.lines += 1;
         match event_of(m) {
-            Ok(e) => g.events.push(e),
+            Ok(mut e) => {
+                if let Some(assets) = &assets {
+                    garrison_detect::enrich::enrich(&mut e.fields, assets);
+                }
+                g.events.push(e);
+            }
             Err(reason) => {
                 ring.push(failed_line(m, now, reason.clone()));
                 g.failures.push((m.receipt.map(|r| r.ordinal), reason));

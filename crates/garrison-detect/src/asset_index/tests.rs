@@ -25,6 +25,7 @@ fn asset(tenant: TenantId, name: &str, ips: &[&str], zone: &str) -> AssetProfile
         risk_score: 0.0,
         open_findings: 0,
         kev_findings: 0,
+        exposures: Vec::new(),
         last_seen: t(0),
     }
 }

@@ -396,6 +396,7 @@ fn index_figures() -> Vec<Figure> {
                 risk_score: 0.0,
                 open_findings: 0,
                 kev_findings: 0,
+                exposures: Vec::new(),
                 last_seen: now,
             }
         })
