@@ -31,7 +31,7 @@ pub struct CreatedUser {
     pub one_time_password: Secret<String>,
 }
 
-fn require(p: &Principal, permission: Permission) -> AppResult<()> {
+pub(crate) fn require(p: &Principal, permission: Permission) -> AppResult<()> {
     if p.can(permission) {
         Ok(())
     } else {

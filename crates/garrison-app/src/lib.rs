@@ -9,6 +9,7 @@ pub mod crypto;
 pub(crate) mod error;
 pub mod events;
 pub mod inventory;
+pub mod offenses;
 pub mod password;
 pub mod throttle;
 

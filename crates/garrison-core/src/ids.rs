@@ -96,6 +96,10 @@ id_type!(
     ImportId
 );
 id_type!(
+    /// Alerts grouped by detector, tenant and key within a window.
+    OffenseId
+);
+id_type!(
     /// One normalised security event.
     EventId
 );

@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod model;
+pub mod offense;
 pub mod password;
 pub mod rng;
 pub mod role;
@@ -20,8 +21,8 @@ pub mod validate;
 
 pub use error::ErrorCode;
 pub use ids::{
-    AssetId, AuditId, EventId, FindingId, ImportId, IngestTokenId, RangeId, SessionId, TenantId,
-    TokenId, UserId,
+    AssetId, AuditId, EventId, FindingId, ImportId, IngestTokenId, OffenseId, RangeId, SessionId,
+    TenantId, TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;

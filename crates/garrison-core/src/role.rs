@@ -78,7 +78,7 @@ impl Role {
                 Self::MsspAdmin | Self::MsspAnalyst | Self::MsspEngineer | Self::CustomerAdmin
             ),
             // Whoever sees a tenant's inventory sees its events.
-            P::InventoryRead | P::EventRead => true,
+            P::InventoryRead | P::EventRead | P::OffenseRead => true,
             P::InventoryManage => !matches!(self, Self::CustomerViewer),
             P::FindingTriage => matches!(
                 self,
@@ -166,6 +166,9 @@ pub enum Permission {
     /// that failed to parse (read-only; an analyst must tell a quiet
     /// tenant from a blind one without the right to feed events).
     IngestStatusRead,
+    /// See a tenant's offenses (customers their own; shared comments only
+    /// once triage lands).
+    OffenseRead,
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! `.ci/check-deps` fails the build if that changes.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod asset_index;
 pub mod enrich;
+pub mod scoring;
 
 pub use asset_index::{AssetIndex, AssetProfile, DEFAULT_ZONE, Lookup, RangeProfile};

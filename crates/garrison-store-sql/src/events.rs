@@ -26,7 +26,7 @@ use std::num::NonZeroU32;
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
 use garrison_core::event::{Event, Fields, Value};
-use garrison_core::{EventId, TenantAccess, TenantId, TenantScope, Timestamp};
+use garrison_core::{EventId, TenantAccess, TenantScope, Timestamp};
 use garrison_store::events::{cidr_range, ip_number, valid_field_name};
 use garrison_store::{
     Backend, DEFAULT_EVENT_RETENTION_DAYS, EventFilter, EventQuery, EventStore, MAX_EVENT_PAGE,
@@ -34,6 +34,7 @@ use garrison_store::{
 };
 use sqlx::any::AnyRow;
 
+use crate::binds::Binds;
 use crate::row::{int, opt_text, parse, text, ts};
 use crate::{SqlStore, db_err, safe};
 
@@ -145,58 +146,7 @@ fn contains_pattern(s: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Values bound to a query built at run time, in placeholder order.
-#[derive(Default, Clone)]
-struct Binds(Vec<Bind>);
-
-#[derive(Clone)]
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
-
-impl Binds {
-    /// Adds a value and returns its placeholder.
-    fn text(&mut self, v: impl Into<String>) -> String {
-        self.0.push(Bind::Text(v.into()));
-        format!("${}", self.0.len())
-    }
-
-    fn int(&mut self, v: i64) -> String {
-        self.0.push(Bind::Int(v));
-        format!("${}", self.0.len())
-    }
-
-    fn apply(self, mut q: AnyQuery<'_>) -> AnyQuery<'_> {
-        for b in self.0 {
-            q = match b {
-                Bind::Text(s) => q.bind(s),
-                Bind::Int(i) => q.bind(i),
-            };
-        }
-        q
-    }
-
-    /// ` AND tenant_id …` for an access set; `None` when nothing can match.
-    fn access(&mut self, access: &TenantAccess, only: Option<TenantId>) -> Option<String> {
-        if let Some(t) = only {
-            if !access.allows(t) {
-                return None;
-            }
-            return Some(format!(" AND tenant_id = {}", self.text(t.to_string())));
-        }
-        match access.tenants() {
-            None => Some(String::new()),
-            Some(set) if set.is_empty() => None,
-            Some(set) => {
-                let ph: Vec<String> = set.iter().map(|t| self.text(t.to_string())).collect();
-                Some(format!(" AND tenant_id IN ({})", ph.join(", ")))
-            }
-        }
-    }
-}
 
 fn refused(what: &str) -> StoreError {
     StoreError::Backend(format!("refused in an event query: {what:?}"))
@@ -214,7 +164,7 @@ impl SqlStore {
         if let Some(bad) = q.invalid_part() {
             return Err(refused(bad));
         }
-        let Some(mut wh) = b.access(access, q.tenant) else {
+        let Some(mut wh) = b.access(access, "tenant_id", q.tenant) else {
             return Ok(None);
         };
         if let Some(from) = q.from {
@@ -393,7 +343,7 @@ impl EventStore for SqlStore {
     async fn get_event(&self, access: &TenantAccess, id: EventId) -> StoreResult<Event> {
         let mut b = Binds::default();
         let idp = b.text(id.to_string());
-        let Some(wh) = b.access(access, None) else {
+        let Some(wh) = b.access(access, "tenant_id", None) else {
             return Err(StoreError::NotFound);
         };
         let sql = format!("SELECT {EVENT_READ_COLUMNS} FROM events WHERE id = {idp}{wh}");

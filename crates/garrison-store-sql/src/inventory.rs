@@ -16,11 +16,11 @@ use garrison_store::{
     StoreResult,
 };
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use crate::row::{get, int, opt_int, opt_parse, opt_text, parse, text, ts};
+use crate::binds::Binds;
+use crate::row::{from_json, get, int, opt_int, opt_parse, opt_text, parse, text, ts};
 use crate::{SqlStore, db_err, placeholders, safe};
 
 const ASSET_COLUMNS: &str = "id, tenant_id, hostname, fqdn, zone, os, asset_type, owner, business_unit, \
@@ -38,11 +38,6 @@ const IMPORT_COLUMNS: &str = "id, tenant_id, kind, format, file_name, status, by
 
 fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
-}
-
-fn from_json<T: DeserializeOwned>(row: &AnyRow, col: &str) -> StoreResult<T> {
-    let s = text(row, col)?;
-    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("column `{col}`: {e}")))
 }
 
 fn opt_f64(row: &AnyRow, col: &str) -> StoreResult<Option<f64>> {
@@ -181,64 +176,6 @@ fn like(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
-}
-
-/// Binds collected for a dynamic query.
-#[derive(Default)]
-struct Binds(Vec<Bind>);
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Binds {
-    /// Adds a value and returns its placeholder.
-    fn text(&mut self, v: impl Into<String>) -> String {
-        self.0.push(Bind::Text(v.into()));
-        format!("${}", self.0.len())
-    }
-
-    fn int(&mut self, v: i64) -> String {
-        self.0.push(Bind::Int(v));
-        format!("${}", self.0.len())
-    }
-
-    fn apply<'q>(
-        &self,
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        for b in &self.0 {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }
-
-    /// ` AND column IN (...)` for an access set; `None` when nothing can match.
-    fn access(
-        &mut self,
-        access: &TenantAccess,
-        column: &str,
-        only: Option<garrison_core::TenantId>,
-    ) -> Option<String> {
-        if let Some(t) = only {
-            if !access.allows(t) {
-                return None;
-            }
-            return Some(format!(" AND {column} = {}", self.text(t.to_string())));
-        }
-        match access.tenants() {
-            None => Some(String::new()),
-            Some(set) if set.is_empty() => None,
-            Some(set) => {
-                let ph: Vec<String> = set.iter().map(|t| self.text(t.to_string())).collect();
-                Some(format!(" AND {column} IN ({})", ph.join(", ")))
-            }
-        }
-    }
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;

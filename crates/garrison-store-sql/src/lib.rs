@@ -8,10 +8,12 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod binds;
 mod events;
 mod ingest_tokens;
 mod inventory;
 pub mod migrate;
+mod offenses;
 mod row;
 mod sessions;
 mod tenants;

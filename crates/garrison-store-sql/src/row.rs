@@ -63,3 +63,10 @@ pub(crate) fn opt_ts(row: &AnyRow, col: &str) -> StoreResult<Option<Timestamp>> 
 pub(crate) fn opt_int(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
     get(row, col)
 }
+
+/// A column holding JSON, read into `T`.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> StoreResult<T> {
+    let s = text(row, col)?;
+    serde_json::from_str(&s)
+        .map_err(|e| garrison_store::StoreError::Corrupt(format!("column `{col}`: {e}")))
+}

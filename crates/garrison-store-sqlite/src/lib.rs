@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ingest tokens",
         sql: include_str!("../migrations/0007_ingest_tokens.sql"),
     },
+    Migration {
+        version: 9,
+        name: "offenses",
+        sql: include_str!("../migrations/0009_offenses.sql"),
+    },
 ];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]

@@ -73,6 +73,7 @@ macro_rules! conformance_suite {
             events_are_filtered_and_counted,
             events_are_isolated_by_tenant,
             event_retention_purges_only_old_events_of_the_tenant,
+            offenses_group_alerts_score_and_stay_in_their_tenant,
             vulns_keep_each_sources_columns,
             vulns_are_found_by_id_and_by_product,
             vulns_take_large_epss_batches,
@@ -2790,4 +2791,154 @@ pub async fn event_retention_purges_only_old_events_of_the_tenant(f: &Fixture) {
         store.purge_events(&scope(a), t(150)).await.expect("again"),
         0
     );
+}
+
+fn new_alert(
+    tenant: TenantId,
+    at_ms: i64,
+    rule: &str,
+    source: &str,
+    relevance: f64,
+) -> garrison_core::offense::NewAlert {
+    use garrison_core::offense::{Breakdown, Detector, DetectorKind, OffenseKey, Part, Weights};
+    garrison_core::offense::NewAlert {
+        tenant_id: tenant,
+        event_id: garrison_core::EventId::new(),
+        at: t(at_ms),
+        detector: Detector {
+            kind: DetectorKind::Sensor,
+            key: format!("suricata:{rule}"),
+            title: format!("rule {rule}"),
+        },
+        key: OffenseKey {
+            field: "source.ip".to_owned(),
+            value: source.to_owned(),
+        },
+        assets: vec![garrison_core::offense::InvolvedAsset {
+            id: garrison_core::AssetId::new(),
+            name: format!("asset-{at_ms}"),
+        }],
+        breakdown: Breakdown::new(
+            Part::of(5.0, "sev"),
+            Part::of(6.0, "cred"),
+            Part::of(relevance, format!("relevance {relevance}")),
+            Weights::default(),
+        ),
+    }
+}
+
+pub async fn offenses_group_alerts_score_and_stay_in_their_tenant(f: &Fixture) {
+    use garrison_core::offense::OffenseStatus;
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let hour = 3_600_000;
+    let first = new_alert(a, 0, "1", "203.0.113.9", 2.0);
+    let batch = vec![
+        first.clone(),
+        // Same rule and source within the window: the same offense, and
+        // its relevance now peaks at 10.
+        new_alert(a, 60_000, "1", "203.0.113.9", 10.0),
+        // Another source: another offense.
+        new_alert(a, 60_000, "1", "198.51.100.7", 2.0),
+        // Another tenant, same rule and source: its own offense.
+        new_alert(b, 60_000, "1", "203.0.113.9", 2.0),
+    ];
+    let rec = store
+        .record_alerts(&batch, hour, t(100))
+        .await
+        .expect("record");
+    assert_eq!((rec.new, rec.duplicates, rec.opened.len()), (4, 0, 3));
+
+    // The batch delivered again records nothing and changes nothing.
+    let again = store
+        .record_alerts(&batch, hour, t(200))
+        .await
+        .expect("again");
+    assert_eq!((again.new, again.duplicates), (0, 4));
+
+    let only_a = access_of(&[a]);
+    let page = store
+        .list_offenses(&only_a, &crate::OffenseQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 2);
+    let top = &page.items[0];
+    assert_eq!(top.key.value, "203.0.113.9", "the higher magnitude first");
+    assert_eq!(top.event_count, 2);
+    assert_eq!((top.first_seen, top.last_seen), (t(0), t(60_000)));
+    assert_eq!(top.assets.len(), 2);
+    assert!((top.breakdown.relevance.value - 10.0).abs() < f64::EPSILON);
+    assert_eq!(top.breakdown.relevance.reasons[0].text, "relevance 10");
+    assert!(top.magnitude() > page.items[1].magnitude());
+    assert_eq!(top.status, OffenseStatus::Open);
+    let events = store
+        .offense_events(&only_a, top.id, 100)
+        .await
+        .expect("events");
+    assert_eq!(events, vec![batch[0].event_id, batch[1].event_id]);
+
+    // Later than the window after the last alert: a new offense.
+    let late = new_alert(a, 60_000 + 2 * hour, "1", "203.0.113.9", 2.0);
+    let rec = store
+        .record_alerts(std::slice::from_ref(&late), hour, t(300))
+        .await
+        .expect("late");
+    assert_eq!(rec.opened.len(), 1);
+    assert!(!rec.opened.contains(&top.id));
+    // Within the window of an open offense: it grows.
+    let more = new_alert(a, 120_000, "1", "198.51.100.7", 2.0);
+    let rec = store
+        .record_alerts(std::slice::from_ref(&more), hour, t(400))
+        .await
+        .expect("more");
+    assert_eq!((rec.opened.len(), rec.grown.len()), (0, 1));
+
+    // Tenant B sees its own offense only; A's are not found through B.
+    let only_b = access_of(&[b]);
+    let theirs = store
+        .list_offenses(&only_b, &crate::OffenseQuery::default())
+        .await
+        .expect("list b");
+    assert_eq!(theirs.total, 1);
+    assert!(theirs.items.iter().all(|o| o.tenant_id == b));
+    let named = store
+        .list_offenses(
+            &only_b,
+            &crate::OffenseQuery {
+                tenant: Some(a),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("named");
+    assert_eq!(named.total, 0);
+    assert!(matches!(
+        store.find_offense(&only_b, top.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.offense_events(&only_b, top.id, 10).await,
+        Err(StoreError::NotFound)
+    ));
+    let filtered = store
+        .list_offenses(
+            &only_a,
+            &crate::OffenseQuery {
+                min_magnitude_x10: Some(x10_of(top.magnitude())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("min magnitude");
+    assert_eq!(
+        filtered.items.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [top.id]
+    );
+}
+
+fn x10_of(m: f64) -> i64 {
+    #[allow(clippy::cast_possible_truncation)]
+    let v = (m * 10.0).round() as i64;
+    v
 }

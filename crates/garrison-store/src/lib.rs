@@ -10,6 +10,7 @@
 pub mod conformance;
 pub mod events;
 pub mod inventory;
+pub mod offenses;
 pub mod vulns;
 
 pub use events::{
@@ -19,6 +20,7 @@ pub use inventory::{
     AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, AssetWrite,
     FindingQuery, FindingStatusChange, ImportProgress, InventoryBatch, Page,
 };
+pub use offenses::{MAX_OFFENSE_PAGE, OffenseQuery, OffenseStore, RecordedAlerts};
 pub use vulns::{
     EpssFact, EpssStatus, KevFact, KevStatus, NvdVuln, UpsertCounts, VulnCounts, VulnDetail,
     VulnMatch, VulnRecord, VulnStore,
@@ -325,6 +327,7 @@ pub trait Store:
     + VulnStore
     + EventStore
     + IngestTokenStore
+    + OffenseStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;

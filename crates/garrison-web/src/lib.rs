@@ -238,12 +238,12 @@ fn build() -> Builder {
     use Access::{Api, Login, Portal, Public};
     use api::{
         audit as a_audit, events as a_events, ingest as a_ingest, inventory as inv, me,
-        tenants as a_tenants, tokens as a_tokens, users as a_users,
+        offenses as a_offenses, tenants as a_tenants, tokens as a_tokens, users as a_users,
     };
     use portal::{
         account, audit as p_audit, events as p_events, home, imports as p_imports,
-        ingestion as p_ingestion, inventory as p_inv, login, sources as p_sources,
-        tenants as p_tenants, tokens as p_tokens, users as p_users,
+        ingestion as p_ingestion, inventory as p_inv, login, offenses as p_offenses,
+        sources as p_sources, tenants as p_tenants, tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -364,6 +364,9 @@ fn build() -> Builder {
     .get(Api, "/api/v1/events/counts", a_events::counts)
     .get(Api, "/api/v1/events/stream", a_events::stream)
     .get(Api, "/api/v1/events/{event_id}", a_events::show)
+    // Offenses
+    .get(Api, "/api/v1/offenses", a_offenses::list)
+    .get(Api, "/api/v1/offenses/{offense_id}", a_offenses::show)
     .get(Api, "/api/v1/ingest-tokens", a_ingest::list_tokens)
     .post(
         Api,
@@ -477,6 +480,9 @@ fn build() -> Builder {
     )
     // Portal: ingestion status (MSSP staff)
     .get(Portal, "/ingestion", p_ingestion::show)
+    // Portal: offenses
+    .get(Portal, "/offenses", p_offenses::queue)
+    .get(Portal, "/offenses/{offense_id}", p_offenses::show)
     // Portal: events
     .get(Portal, "/events", p_events::list)
     .get(Portal, "/events/stream", p_events::stream)

@@ -55,6 +55,7 @@ struct Inventory {
     range: String,
     event: String,
     ingest_token: String,
+    offense: String,
 }
 
 /// Ids put into a request.
@@ -70,6 +71,7 @@ struct Ids {
     range: String,
     event: String,
     ingest_token: String,
+    offense: String,
 }
 
 fn random() -> String {
@@ -91,6 +93,7 @@ impl Fx {
                 range: self.inv_a.range.clone(),
                 event: self.inv_a.event.clone(),
                 ingest_token: self.inv_a.ingest_token.clone(),
+                offense: self.inv_a.offense.clone(),
             },
             Target::Other => Ids {
                 tenant: self.b.id.to_string(),
@@ -104,6 +107,7 @@ impl Fx {
                 range: self.inv_b.range.clone(),
                 event: self.inv_b.event.clone(),
                 ingest_token: self.inv_b.ingest_token.clone(),
+                offense: self.inv_b.offense.clone(),
             },
             Target::Missing => Ids {
                 tenant: random(),
@@ -117,6 +121,7 @@ impl Fx {
                 range: random(),
                 event: random(),
                 ingest_token: random(),
+                offense: random(),
             },
         }
     }
@@ -278,6 +283,7 @@ async fn inventory(
         .id;
     let event = event(t, tenant, host, ip).await;
     let slug = host.split('-').next().unwrap_or(host);
+    let offense = offense(t, tenant, &event, slug).await;
     let ingest_token = t
         .app
         .create_ingest_token(
@@ -300,7 +306,44 @@ async fn inventory(
         range: range.to_string(),
         event,
         ingest_token,
+        offense,
     }
+}
+
+/// An offense raised on the tenant's event, as the pipeline would record
+/// it (a system path); its title and key carry the tenant's marker.
+async fn offense(t: &TestApp, tenant: garrison_core::TenantId, event: &str, slug: &str) -> String {
+    use garrison_core::Clock as _;
+    use garrison_core::offense::{
+        Breakdown, Detector, DetectorKind, NewAlert, OffenseKey, Part, Weights,
+    };
+    let alert = NewAlert {
+        tenant_id: tenant,
+        event_id: event.parse().expect("event id"),
+        at: t.clock.now(),
+        detector: Detector {
+            kind: DetectorKind::Sensor,
+            key: format!("suricata:{slug}-rule"),
+            title: format!("{slug}-event offense"),
+        },
+        key: OffenseKey {
+            field: "host.name".to_owned(),
+            value: format!("{slug}-event-host"),
+        },
+        assets: Vec::new(),
+        breakdown: Breakdown::new(
+            Part::of(5.0, format!("{slug}-event severity")),
+            Part::of(5.0, "signature"),
+            Part::of(3.0, "no asset"),
+            Weights::default(),
+        ),
+    };
+    let rec = t
+        .store
+        .record_alerts(&[alert], 3_600_000, t.clock.now())
+        .await
+        .expect("offense");
+    rec.opened[0].to_string()
 }
 
 /// Stores one event for the tenant, as the ingest pipeline would (a
@@ -751,6 +794,17 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         case(true, all(200)).query("?tenant={tenant_id}&field=host.name"),
     );
     add(M::GET, "/api/v1/events/{event_id}", case(true, all(200)));
+    // Offenses: every role reads its tenants' offenses.
+    add(
+        M::GET,
+        "/api/v1/offenses",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    add(
+        M::GET,
+        "/api/v1/offenses/{offense_id}",
+        case(true, all(200)),
+    );
     // Ingest tokens: MSSP admins and engineers manage them.
     add(
         M::GET,
@@ -1026,6 +1080,12 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/tenants/{tenant_id}/events/{event_id}",
         case(true, all(200)),
     );
+    add(
+        M::GET,
+        "/offenses",
+        case(true, all(200)).query("?tenant={tenant_id}&status=all"),
+    );
+    add(M::GET, "/offenses/{offense_id}", case(true, all(200)));
     m
 }
 
@@ -1075,6 +1135,7 @@ fn fill(template: &str, ids: &Ids) -> String {
         .replace("{range_id}", &ids.range)
         .replace("{event_id}", &ids.event)
         .replace("{ingest_token_id}", &ids.ingest_token)
+        .replace("{offense_id}", &ids.offense)
         .replace("{file}", "app.css")
 }
 
@@ -1288,10 +1349,14 @@ async fn every_route_keeps_tenants_apart() {
             }
         }
     }
-    // Events without a tenant named: every tenant the caller may see,
+    // Events and offenses without a tenant named: every tenant the caller may see,
     // which for everyone but the MSSP admin excludes tenant B.
     for actor in fx.actors.iter().filter(|a| a.role != Role::MsspAdmin) {
-        for path in ["/api/v1/events", "/api/v1/events/counts?field=host.name"] {
+        for path in [
+            "/api/v1/events",
+            "/api/v1/events/counts?field=host.name",
+            "/api/v1/offenses",
+        ] {
             let r = actor.api.api(Method::GET, path, None).await;
             if r.status != StatusCode::OK || !r.body.contains("alpha-event") {
                 failures.push(format!(

@@ -8,7 +8,10 @@
 //! destination, findings open on the destination port, CVEs the event
 //! names that are open there), and writes them with
 //! [`EventStore::insert_event_groups`] — the groups of one delivery in one
-//! transaction;
+//! transaction. Detection runs on the enriched events (for now the
+//! sensors' own alerts, `garrison_detect::alerts`); the alerts are recorded
+//! into offenses right after the events' commit (idempotent per event and
+//! detector, so a redelivery raises nothing twice);
 //! it acknowledges the batch only after the commit. A store error nacks
 //! the batch (it comes back, after a short pause that grows with its
 //! attempts); after [`PipelineSettings::max_attempts`] the batch is settled
@@ -107,6 +110,9 @@ pub struct PipelineSettings {
     pub max_attempts: u32,
     /// The pause before a nack, times the attempt (at most 5 s).
     pub retry_backoff: Duration,
+    /// An alert joins the open offense of its detector and key whose last
+    /// alert is at most this much older (else it opens one).
+    pub offense_window: Duration,
 }
 
 impl Default for PipelineSettings {
@@ -119,6 +125,7 @@ impl Default for PipelineSettings {
             rate: None,
             max_attempts: 10,
             retry_backoff: Duration::from_millis(200),
+            offense_window: Duration::from_secs(3600),
         }
     }
 }
@@ -521,6 +528,9 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
     let mut ring: Vec<FailedLine> = Vec::new();
     // Enrichment: the tenant's asset index (at once, after the first).
     let assets = shared.assets.for_pipeline(tenant).await;
+    // Detection: what each event raises, recorded after the events.
+    let weights = garrison_core::offense::Weights::default();
+    let mut alerts: Vec<garrison_core::offense::NewAlert> = Vec::new();
     let now = shared.clock.now();
     for m in messages {
         let token = m.receipt.map(|r| r.token);
@@ -548,6 +558,9 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
                 if let Some(assets) = &assets {
                     garrison_detect::enrich::enrich(&mut e.fields, assets);
                 }
+                if let Some(a) = garrison_detect::alerts::sensor_alert(&e, weights) {
+                    alerts.push(a);
+                }
                 g.events.push(e);
             }
             Err(reason) => {
@@ -557,7 +570,14 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
         }
     }
     let batches: Vec<&[Event]> = groups.iter().map(|g| g.events.as_slice()).collect();
-    match shared.store.insert_event_groups(&batches).await {
+    let window = i64::try_from(shared.settings.offense_window.as_millis()).unwrap_or(i64::MAX);
+    let stored: garrison_store::StoreResult<Vec<u64>> = async {
+        let stored = shared.store.insert_event_groups(&batches).await?;
+        shared.store.record_alerts(&alerts, window, now).await?;
+        Ok(stored)
+    }
+    .await;
+    match stored {
         Ok(stored) => {
             for (g, n) in groups.iter_mut().zip(stored) {
                 g.stored = n;

@@ -257,13 +257,7 @@ fn window(
     Ok((from, until))
 }
 
-pub(super) fn require(p: &Principal, permission: Permission) -> AppResult<()> {
-    if p.can(permission) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("your role does not allow this"))
-    }
-}
+pub(super) use crate::admin::require;
 
 impl App {
     /// Resolves a named tenant within the caller's access.

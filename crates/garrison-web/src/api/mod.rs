@@ -9,6 +9,7 @@ pub mod health;
 pub mod ingest;
 pub mod inventory;
 pub mod me;
+pub mod offenses;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
@@ -223,8 +224,9 @@ impl Modify for BearerAuth {
         inventory::risk_weights, inventory::set_risk_weights,
         events::list, events::show, events::counts, events::stream,
         ingest::ingest, ingest::list_tokens, ingest::create_token, ingest::revoke_token,
+        offenses::list, offenses::show,
     ),
-    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount))
+    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto))
 )]
 pub struct ApiDoc;
 

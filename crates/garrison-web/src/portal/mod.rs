@@ -11,6 +11,7 @@ pub mod imports;
 pub mod ingestion;
 pub mod inventory;
 pub mod login;
+pub mod offenses;
 pub mod sources;
 pub mod tenants;
 pub mod tokens;
@@ -186,6 +187,9 @@ impl Layout {
             Vec::new()
         };
         let mut nav = vec![("Overview", "/")];
+        if p.can(Permission::OffenseRead) {
+            nav.push(("Offenses", "/offenses"));
+        }
         if p.can(Permission::EventRead) {
             nav.push(("Events", "/events"));
         }
@@ -223,7 +227,7 @@ impl Layout {
                     current: href == current,
                 })
                 .collect(),
-            planned: vec!["Offenses", "Tickets", "Incidents", "Intel", "Reports"],
+            planned: vec!["Tickets", "Incidents", "Intel", "Reports"],
             notice: None,
             error: None,
         })

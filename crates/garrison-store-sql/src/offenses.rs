@@ -1,0 +1,375 @@
+//! Offenses and alerts in SQL (`offenses`, `alerts`; migration 0009).
+//!
+//! Recording a batch works in memory per offense: the batch's alerts are
+//! taken in order; each first checks that it was not recorded before (a
+//! batch delivered again), then joins the offense it belongs to — found
+//! once per batch in the table (the open offense of the tenant, detector
+//! and key whose last alert is within the window) or opened (inserted at
+//! once, so alert rows can point at it) — and every touched offense is
+//! written back once at the end, in the same transaction.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use garrison_core::offense::{
+    Breakdown, Detector, DetectorKind, InvolvedAsset, NewAlert, OFFENSE_ASSETS, Offense,
+    OffenseKey, OffenseStatus,
+};
+use garrison_core::{EventId, OffenseId, TenantAccess, TenantId, Timestamp};
+use garrison_store::{
+    MAX_OFFENSE_PAGE, OffenseQuery, OffenseStore, Page, RecordedAlerts, StoreError, StoreResult,
+};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use crate::binds::Binds;
+use crate::row::{from_json, int, parse, text, ts};
+use crate::{SqlStore, db_err, safe};
+
+const OFFENSE_COLUMNS: &str = "id, tenant_id, detector_kind, detector_key, title, key_field, \
+    key_value, status, first_seen, last_seen, event_count, assets, breakdown, magnitude_x10, \
+    created_at, updated_at";
+
+/// The peak breakdown is stored; the offense shows it with the repetition
+/// bonus for its count.
+fn offense_row(row: &AnyRow) -> StoreResult<Offense> {
+    let count = u64::try_from(int(row, "event_count")?).unwrap_or(0);
+    let peak: Breakdown = from_json(row, "breakdown")?;
+    Ok(Offense {
+        id: parse(row, "id")?,
+        tenant_id: parse(row, "tenant_id")?,
+        detector: Detector {
+            kind: parse(row, "detector_kind")?,
+            key: text(row, "detector_key")?,
+            title: text(row, "title")?,
+        },
+        key: OffenseKey {
+            field: text(row, "key_field")?,
+            value: text(row, "key_value")?,
+        },
+        status: parse(row, "status")?,
+        first_seen: ts(row, "first_seen")?,
+        last_seen: ts(row, "last_seen")?,
+        event_count: count,
+        assets: from_json(row, "assets")?,
+        breakdown: peak.with_repetition(count),
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+/// An offense being recorded into: its peak breakdown (no bonus).
+struct Growing {
+    offense: Offense,
+    peak: Breakdown,
+    new: bool,
+    dirty: bool,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn x10(m: f64) -> i64 {
+    // 0.0–10.0 with one decimal: exact in tenths.
+    #[allow(clippy::cast_possible_truncation)]
+    let t = (m * 10.0).round() as i64;
+    t.clamp(0, 100)
+}
+
+type GroupKey = (TenantId, DetectorKind, String, String, String);
+
+fn group_key(a: &NewAlert) -> GroupKey {
+    (
+        a.tenant_id,
+        a.detector.kind,
+        a.detector.key.clone(),
+        a.key.field.clone(),
+        a.key.value.clone(),
+    )
+}
+
+async fn open_offense(
+    conn: &mut AnyConnection,
+    a: &NewAlert,
+    window_ms: i64,
+) -> StoreResult<Option<(Offense, Breakdown)>> {
+    let row = sqlx::query(safe(format!(
+        "SELECT {OFFENSE_COLUMNS} FROM offenses WHERE tenant_id = $1 AND detector_kind = $2 \
+         AND detector_key = $3 AND key_value = $4 AND key_field = $5 AND status = 'open' \
+         AND last_seen >= $6 ORDER BY last_seen DESC LIMIT 1"
+    )))
+    .bind(a.tenant_id.to_string())
+    .bind(a.detector.kind.as_str())
+    .bind(a.detector.key.clone())
+    .bind(a.key.value.clone())
+    .bind(a.key.field.clone())
+    .bind(a.at.as_millis().saturating_sub(window_ms))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let peak: Breakdown = from_json(&row, "breakdown")?;
+    Ok(Some((offense_row(&row)?, peak)))
+}
+
+async fn insert_offense(conn: &mut AnyConnection, g: &Growing) -> StoreResult<()> {
+    let o = &g.offense;
+    sqlx::query(safe(format!(
+        "INSERT INTO offenses ({OFFENSE_COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    )))
+    .bind(o.id.to_string())
+    .bind(o.tenant_id.to_string())
+    .bind(o.detector.kind.as_str())
+    .bind(o.detector.key.clone())
+    .bind(o.detector.title.clone())
+    .bind(o.key.field.clone())
+    .bind(o.key.value.clone())
+    .bind(o.status.as_str())
+    .bind(o.first_seen.as_millis())
+    .bind(o.last_seen.as_millis())
+    .bind(i64::try_from(o.event_count).unwrap_or(i64::MAX))
+    .bind(json(&o.assets))
+    .bind(json(&g.peak))
+    .bind(x10(o.breakdown.magnitude))
+    .bind(o.created_at.as_millis())
+    .bind(o.updated_at.as_millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn update_offense(conn: &mut AnyConnection, g: &Growing) -> StoreResult<()> {
+    let o = &g.offense;
+    sqlx::query(
+        "UPDATE offenses SET first_seen = $1, last_seen = $2, event_count = $3, assets = $4, \
+         breakdown = $5, magnitude_x10 = $6, updated_at = $7 WHERE id = $8",
+    )
+    .bind(o.first_seen.as_millis())
+    .bind(o.last_seen.as_millis())
+    .bind(i64::try_from(o.event_count).unwrap_or(i64::MAX))
+    .bind(json(&o.assets))
+    .bind(json(&g.peak))
+    .bind(x10(o.breakdown.magnitude))
+    .bind(o.updated_at.as_millis())
+    .bind(o.id.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Adds an alert to an offense in memory.
+fn grow(g: &mut Growing, a: &NewAlert, now: Timestamp) {
+    let o = &mut g.offense;
+    o.event_count += 1;
+    o.first_seen = o.first_seen.min(a.at);
+    o.last_seen = o.last_seen.max(a.at);
+    for asset in &a.assets {
+        if o.assets.len() < OFFENSE_ASSETS && !o.assets.iter().any(|x| x.id == asset.id) {
+            o.assets.push(asset.clone());
+        }
+    }
+    g.peak = g.peak.peak(&a.breakdown);
+    o.breakdown = g.peak.with_repetition(o.event_count);
+    o.updated_at = now;
+    g.dirty = true;
+}
+
+fn opened(a: &NewAlert, now: Timestamp) -> Growing {
+    let assets: Vec<InvolvedAsset> = a.assets.iter().take(OFFENSE_ASSETS).cloned().collect();
+    Growing {
+        offense: Offense {
+            id: OffenseId::new(),
+            tenant_id: a.tenant_id,
+            detector: a.detector.clone(),
+            key: a.key.clone(),
+            status: OffenseStatus::Open,
+            first_seen: a.at,
+            last_seen: a.at,
+            event_count: 1,
+            assets,
+            breakdown: a.breakdown.with_repetition(1),
+            created_at: now,
+            updated_at: now,
+        },
+        peak: a.breakdown.clone(),
+        new: true,
+        dirty: false,
+    }
+}
+
+#[async_trait]
+impl OffenseStore for SqlStore {
+    async fn record_alerts(
+        &self,
+        alerts: &[NewAlert],
+        window_ms: i64,
+        now: Timestamp,
+    ) -> StoreResult<RecordedAlerts> {
+        let mut out = RecordedAlerts::default();
+        if alerts.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.begin_write().await?;
+        let mut growing: Vec<Growing> = Vec::new();
+        let mut by_key: HashMap<GroupKey, usize> = HashMap::new();
+        for a in alerts {
+            let seen = sqlx::query(
+                "SELECT offense_id FROM alerts WHERE event_id = $1 AND detector_kind = $2 \
+                 AND detector_key = $3",
+            )
+            .bind(a.event_id.to_string())
+            .bind(a.detector.kind.as_str())
+            .bind(a.detector.key.clone())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(db_err)?;
+            if seen.is_some() {
+                out.duplicates += 1;
+                continue;
+            }
+            let key = group_key(a);
+            let within = |g: &Growing| {
+                a.at.as_millis() >= g.offense.last_seen.as_millis().saturating_sub(window_ms)
+                    && a.at.as_millis() <= g.offense.last_seen.as_millis().saturating_add(window_ms)
+            };
+            let slot = match by_key.get(&key).copied() {
+                Some(i) if within(&growing[i]) => Some(i),
+                Some(_) => None,
+                None => match open_offense(tx.conn(), a, window_ms).await? {
+                    Some((offense, peak)) => {
+                        growing.push(Growing {
+                            offense,
+                            peak,
+                            new: false,
+                            dirty: false,
+                        });
+                        by_key.insert(key.clone(), growing.len() - 1);
+                        Some(growing.len() - 1)
+                    }
+                    None => None,
+                },
+            };
+            let i = if let Some(i) = slot {
+                grow(&mut growing[i], a, now);
+                i
+            } else {
+                let g = opened(a, now);
+                insert_offense(tx.conn(), &g).await?;
+                out.opened.push(g.offense.id);
+                growing.push(g);
+                by_key.insert(key, growing.len() - 1);
+                growing.len() - 1
+            };
+            sqlx::query(
+                "INSERT INTO alerts (event_id, detector_kind, detector_key, tenant_id, offense_id, \
+                 at, magnitude_x10) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(a.event_id.to_string())
+            .bind(a.detector.kind.as_str())
+            .bind(a.detector.key.clone())
+            .bind(a.tenant_id.to_string())
+            .bind(growing[i].offense.id.to_string())
+            .bind(a.at.as_millis())
+            .bind(x10(a.breakdown.magnitude))
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?;
+            out.new += 1;
+        }
+        for g in &growing {
+            if g.dirty {
+                update_offense(tx.conn(), g).await?;
+                if !g.new && !out.grown.contains(&g.offense.id) {
+                    out.grown.push(g.offense.id);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_offenses(
+        &self,
+        access: &TenantAccess,
+        query: &OffenseQuery,
+    ) -> StoreResult<Page<Offense>> {
+        let mut b = Binds::default();
+        let Some(mut wh) = b.access(access, "tenant_id", query.tenant) else {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+            });
+        };
+        if let Some(s) = query.status {
+            wh.push_str(&format!(" AND status = {}", b.text(s.as_str())));
+        }
+        if let Some(m) = query.min_magnitude_x10 {
+            wh.push_str(&format!(" AND magnitude_x10 >= {}", b.int(m)));
+        }
+        let total = b
+            .apply(sqlx::query(safe(format!(
+                "SELECT COUNT(*) AS n FROM offenses WHERE 1 = 1{wh}"
+            ))))
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        let total = u64::try_from(int(&total, "n")?).unwrap_or(0);
+        let limit = i64::from(query.limit.clamp(1, MAX_OFFENSE_PAGE));
+        let offset = i64::from(query.offset);
+        let sql = format!(
+            "SELECT {OFFENSE_COLUMNS} FROM offenses WHERE 1 = 1{wh} \
+             ORDER BY magnitude_x10 DESC, last_seen DESC, id LIMIT {} OFFSET {}",
+            b.int(limit),
+            b.int(offset)
+        );
+        let rows = b
+            .apply(sqlx::query(safe(sql)))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(Page {
+            items: rows.iter().map(offense_row).collect::<StoreResult<_>>()?,
+            total,
+        })
+    }
+
+    async fn find_offense(&self, access: &TenantAccess, id: OffenseId) -> StoreResult<Offense> {
+        let row = sqlx::query(safe(format!(
+            "SELECT {OFFENSE_COLUMNS} FROM offenses WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        let o = offense_row(&row)?;
+        if !access.allows(o.tenant_id) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(o)
+    }
+
+    async fn offense_events(
+        &self,
+        access: &TenantAccess,
+        id: OffenseId,
+        limit: u32,
+    ) -> StoreResult<Vec<EventId>> {
+        let o = self.find_offense(access, id).await?;
+        let rows = sqlx::query(
+            "SELECT event_id FROM alerts WHERE offense_id = $1 AND tenant_id = $2 \
+             ORDER BY at, event_id LIMIT $3",
+        )
+        .bind(o.id.to_string())
+        .bind(o.tenant_id.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(|r| parse(r, "event_id")).collect()
+    }
+}

@@ -1,0 +1,235 @@
+//! The offense queue (highest magnitude first, across the tenants the user
+//! sees or the one switched to) and the offense page: the breakdown in
+//! words and numbers, the assets involved and the first events. Titles,
+//! keys and event fields are attacker-controlled; askama escapes them.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use garrison_core::offense::{Offense, Part};
+use garrison_core::{OffenseId, TenantId};
+use garrison_store::OffenseQuery;
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::extract::{Signed, parse_id};
+use crate::portal::{Layout, PortalResult, page_with_status};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct QueueParams {
+    tenant: Option<String>,
+    /// `open` (default), `closed` or `all`.
+    status: Option<String>,
+}
+
+struct Row {
+    id: String,
+    magnitude: String,
+    level: &'static str,
+    title: String,
+    tenant: String,
+    kind: &'static str,
+    key: String,
+    events: u64,
+    assets: String,
+    last_seen: String,
+}
+
+#[derive(Template)]
+#[template(path = "offenses.html")]
+struct QueuePage {
+    layout: Layout,
+    rows: Vec<Row>,
+    total: u64,
+    status: String,
+}
+
+/// A magnitude's band for colouring: the event page's severity classes.
+fn level(m: f64) -> &'static str {
+    if m >= 8.0 {
+        "critical"
+    } else if m >= 6.0 {
+        "high"
+    } else if m >= 4.0 {
+        "medium"
+    } else {
+        "low"
+    }
+}
+
+fn names(o: &Offense) -> String {
+    o.assets
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `GET /offenses`.
+pub async fn queue(
+    State(s): State<WebState>,
+    signed: Signed,
+    Query(q): Query<QueueParams>,
+) -> PortalResult {
+    let p = &signed.principal;
+    let tenant: Option<TenantId> =
+        match q.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(parse_id(t)?),
+            None => signed.ctx.session.active_tenant,
+        };
+    let status = q.status.as_deref().unwrap_or("open").to_owned();
+    let query = OffenseQuery {
+        tenant,
+        status: match status.as_str() {
+            "closed" => Some(garrison_core::offense::OffenseStatus::Closed),
+            "all" => None,
+            _ => Some(garrison_core::offense::OffenseStatus::Open),
+        },
+        limit: 200,
+        ..OffenseQuery::default()
+    };
+    let page = s.app().list_offenses(p, &query).await?;
+    let tenants = s.app().list_tenants(p).await?;
+    let tenant_name = |id: TenantId| {
+        tenants
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| id.to_string(), |t| t.name.clone())
+    };
+    let rows = page
+        .items
+        .iter()
+        .map(|o| Row {
+            id: o.id.to_string(),
+            magnitude: format!("{:.1}", o.magnitude()),
+            level: level(o.magnitude()),
+            title: o.detector.title.clone(),
+            tenant: tenant_name(o.tenant_id),
+            kind: o.detector.kind.as_str(),
+            key: format!("{} {}", o.key.field, o.key.value),
+            events: o.event_count,
+            assets: names(o),
+            last_seen: o.last_seen.short(),
+        })
+        .collect();
+    let layout = Layout::new(&s, &signed, "Offenses", "/offenses").await?;
+    let page = QueuePage {
+        layout,
+        rows,
+        total: page.total,
+        status,
+    };
+    Ok(page_with_status(&page, None))
+}
+
+struct PartView {
+    name: &'static str,
+    value: String,
+    weight: u8,
+    reasons: Vec<(String, String)>,
+}
+
+fn part(name: &'static str, p: &Part, weight: u8) -> PartView {
+    PartView {
+        name,
+        value: format!("{:.1}", p.value),
+        weight,
+        reasons: p
+            .reasons
+            .iter()
+            .map(|r| (r.text.clone(), format!("{:.1}", r.value)))
+            .collect(),
+    }
+}
+
+struct EventRow {
+    href: String,
+    time: String,
+    severity: u8,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "offense.html")]
+struct OffensePage {
+    layout: Layout,
+    title: String,
+    tenant: String,
+    tenant_id: String,
+    kind: &'static str,
+    detector_key: String,
+    key: String,
+    status: &'static str,
+    magnitude: String,
+    level: &'static str,
+    parts: Vec<PartView>,
+    events_total: u64,
+    first_seen: String,
+    last_seen: String,
+    assets: Vec<(String, String)>,
+    events: Vec<EventRow>,
+}
+
+/// `GET /offenses/{offense_id}`.
+pub async fn show(
+    State(s): State<WebState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> PortalResult {
+    let p = &signed.principal;
+    let id: OffenseId = parse_id(&id)?;
+    let d = s.app().offense(p, id).await?;
+    let o = d.offense;
+    let tenant = s.app().tenant(p, o.tenant_id).await?;
+    let b = &o.breakdown;
+    let w = b.weights;
+    let events = d
+        .events
+        .iter()
+        .map(|e| EventRow {
+            href: format!("/tenants/{}/events/{}", e.tenant_id, e.id),
+            time: e.timestamp.short(),
+            severity: e.severity,
+            summary: e
+                .fields
+                .get_str("message")
+                .or_else(|| e.fields.get_str("rule.name"))
+                .unwrap_or(e.original.as_str())
+                .chars()
+                .take(200)
+                .collect(),
+        })
+        .collect();
+    let layout = Layout::new(&s, &signed, "Offense", "/offenses").await?;
+    let page = OffensePage {
+        layout,
+        title: o.detector.title.clone(),
+        tenant: tenant.name,
+        tenant_id: tenant.id.to_string(),
+        kind: o.detector.kind.as_str(),
+        detector_key: o.detector.key.clone(),
+        key: format!("{} {}", o.key.field, o.key.value),
+        status: o.status.as_str(),
+        magnitude: format!("{:.1}", o.magnitude()),
+        level: level(o.magnitude()),
+        parts: vec![
+            part("Severity", &b.severity, w.severity),
+            part("Credibility", &b.credibility, w.credibility),
+            part("Relevance", &b.relevance, w.relevance),
+        ],
+        events_total: o.event_count,
+        first_seen: o.first_seen.short(),
+        last_seen: o.last_seen.short(),
+        assets: o
+            .assets
+            .iter()
+            .map(|a| {
+                (
+                    format!("/tenants/{}/assets/{}", o.tenant_id, a.id),
+                    a.name.clone(),
+                )
+            })
+            .collect(),
+        events,
+    };
+    Ok(page_with_status(&page, None))
+}
