@@ -56,6 +56,12 @@ pub enum Action {
     EventsIngested,
     IngestTokenCreated,
     IngestTokenRevoked,
+    OffenseAssigned,
+    OffenseClosed,
+    OffenseReopened,
+    OffenseEscalationRequested,
+    OffenseCommented,
+    SuppressionCreated,
 }
 
 impl Action {
@@ -93,6 +99,12 @@ impl Action {
             Self::EventsPurged => "events.purged",
             Self::EventsIngested => "events.ingested",
             Self::IngestTokenCreated => "ingest_token.created",
+            Self::OffenseAssigned => "offense.assigned",
+            Self::OffenseClosed => "offense.closed",
+            Self::OffenseReopened => "offense.reopened",
+            Self::OffenseEscalationRequested => "offense.escalation_requested",
+            Self::OffenseCommented => "offense.commented",
+            Self::SuppressionCreated => "suppression.created",
             Self::IngestTokenRevoked => "ingest_token.revoked",
         }
     }

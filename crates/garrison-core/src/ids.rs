@@ -100,6 +100,14 @@ id_type!(
     OffenseId
 );
 id_type!(
+    /// A comment on an offense.
+    CommentId
+);
+id_type!(
+    /// A false-positive suppression of a detector for a key.
+    SuppressionId
+);
+id_type!(
     /// One normalised security event.
     EventId
 );

@@ -22,7 +22,7 @@ pub mod validate;
 pub use error::ErrorCode;
 pub use ids::{
     AssetId, AuditId, EventId, FindingId, ImportId, IngestTokenId, OffenseId, RangeId, SessionId,
-    TenantId, TokenId, UserId,
+    SuppressionId, TenantId, TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AssetId, EventId, OffenseId, TenantId};
+use crate::ids::{AssetId, EventId, OffenseId, SuppressionId, TenantId, UserId};
 use crate::time::Timestamp;
 use crate::validate::Invalid;
 
@@ -339,6 +339,14 @@ pub struct Offense {
     /// Part by part the highest of its alerts', with the repetition bonus:
     /// what the magnitude is made of.
     pub breakdown: Breakdown,
+    /// Triage: who works on it, how and why it was closed, whether an
+    /// escalation was asked for.
+    pub assignee: Option<UserId>,
+    pub resolution: Option<Resolution>,
+    pub resolution_reason: Option<String>,
+    pub closed_at: Option<Timestamp>,
+    pub escalation_requested_at: Option<Timestamp>,
+    pub escalation_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -350,6 +358,116 @@ impl Offense {
         self.breakdown.magnitude
     }
 }
+
+/// How an offense was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resolution {
+    /// The detection was wrong.
+    FalsePositive,
+    /// The activity was real but harmless (a scan by the tenant's own
+    /// auditor, an admin's script).
+    Benign,
+    /// A real attack, handled.
+    TruePositive,
+}
+
+impl Resolution {
+    pub const ALL: &'static [Self] = &[Self::FalsePositive, Self::Benign, Self::TruePositive];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::FalsePositive => "false-positive",
+            Self::Benign => "benign",
+            Self::TruePositive => "true-positive",
+        }
+    }
+}
+
+impl FromStr for Resolution {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                Invalid::new(
+                    "resolution",
+                    format!(
+                        "`{}` is not one of: false-positive, benign, true-positive",
+                        s.escape_default()
+                    ),
+                )
+            })
+    }
+}
+
+/// A triage step on an offense.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriageAction {
+    /// To this user (an MSSP analyst), or nobody.
+    Assign(Option<UserId>),
+    Close {
+        resolution: Resolution,
+        reason: String,
+    },
+    Reopen,
+    /// Ask for the offense to be escalated to the customer (a ticket, once
+    /// tickets exist; recorded as a request until then).
+    RequestEscalation {
+        reason: String,
+    },
+}
+
+/// A comment on an offense.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffenseComment {
+    pub id: crate::ids::CommentId,
+    pub offense_id: OffenseId,
+    pub tenant_id: TenantId,
+    pub author_id: Option<UserId>,
+    pub author: String,
+    pub body: String,
+    /// Shown to the tenant's people; otherwise MSSP-internal.
+    pub shared: bool,
+    pub created_at: Timestamp,
+}
+
+/// Comments are cut at this many bytes.
+pub const MAX_COMMENT_BYTES: usize = 8 * 1024;
+
+/// "This detector for this key is a false positive until then": matching
+/// alerts are counted here instead of raising offenses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub id: SuppressionId,
+    pub tenant_id: TenantId,
+    pub detector_kind: DetectorKind,
+    pub detector_key: String,
+    pub key: OffenseKey,
+    pub reason: String,
+    /// The offense it was made from.
+    pub offense_id: Option<OffenseId>,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Alerts it swallowed.
+    pub suppressed: u64,
+    pub last_suppressed_at: Option<Timestamp>,
+}
+
+impl Suppression {
+    /// Whether it still applies at `at`.
+    #[must_use]
+    pub fn active_at(&self, at: Timestamp) -> bool {
+        at < self.expires_at
+    }
+}
+
+/// Suppressions last at most this many days.
+pub const MAX_SUPPRESSION_DAYS: u32 = 365;
 
 /// Offenses link at most this many of their events (the first ones); the
 /// count goes on.

@@ -90,6 +90,9 @@ impl Role {
             // The MSSP watches its sources; customers do not see the
             // platform's listeners, queues and capacity.
             P::IngestStatusRead => self.is_mssp(),
+            // Triage is the MSSP's analysts' work; customers read their
+            // offenses and the comments shared with them.
+            P::OffenseTriage => matches!(self, Self::MsspAdmin | Self::MsspAnalyst),
         }
     }
 
@@ -169,6 +172,9 @@ pub enum Permission {
     /// See a tenant's offenses (customers their own; shared comments only
     /// once triage lands).
     OffenseRead,
+    /// Work the offense queue: assign, comment, close (false positive with
+    /// a suppression, benign, true positive), reopen, ask for escalation.
+    OffenseTriage,
 }
 
 #[cfg(test)]

@@ -18,6 +18,14 @@ CREATE TABLE offenses (
     assets TEXT NOT NULL,
     breakdown TEXT NOT NULL,
     magnitude_x10 BIGINT NOT NULL,
+    -- Triage: who works on it, how it was closed and why, whether an
+    -- escalation was asked for (a ticket, once tickets exist).
+    assignee_id TEXT REFERENCES users (id),
+    resolution TEXT,
+    resolution_reason TEXT,
+    closed_at BIGINT,
+    escalation_requested_at BIGINT,
+    escalation_reason TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -33,10 +41,46 @@ CREATE TABLE alerts (
     detector_kind TEXT NOT NULL,
     detector_key TEXT NOT NULL,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
-    offense_id TEXT NOT NULL REFERENCES offenses (id),
+    -- NULL when a suppression swallowed the alert (counted there).
+    offense_id TEXT REFERENCES offenses (id),
+    suppression_id TEXT,
     at BIGINT NOT NULL,
     magnitude_x10 BIGINT NOT NULL,
     PRIMARY KEY (event_id, detector_kind, detector_key)
 );
 -- The first events of an offense, linked (at most garrison_core::offense::OFFENSE_EVENT_LINKS).
 CREATE INDEX alerts_offense ON alerts (offense_id, at);
+
+-- Analysts' comments on an offense; `shared` ones are shown to the
+-- tenant's people, the others are MSSP-internal.
+CREATE TABLE offense_comments (
+    id TEXT PRIMARY KEY,
+    offense_id TEXT NOT NULL REFERENCES offenses (id),
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    author_id TEXT REFERENCES users (id),
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    shared BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX offense_comments_offense ON offense_comments (offense_id, created_at);
+
+-- "This detector for this key (source address, host, ...) is a false
+-- positive until then": matching alerts are counted here instead of
+-- raising offenses.
+CREATE TABLE suppressions (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    detector_kind TEXT NOT NULL,
+    detector_key TEXT NOT NULL,
+    key_field TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    offense_id TEXT REFERENCES offenses (id),
+    created_by TEXT REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    suppressed BIGINT NOT NULL,
+    last_suppressed_at BIGINT
+);
+CREATE INDEX suppressions_match ON suppressions (tenant_id, detector_kind, detector_key, key_value, expires_at);

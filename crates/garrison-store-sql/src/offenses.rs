@@ -11,11 +11,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use garrison_core::audit::AuditEntry;
 use garrison_core::offense::{
     Breakdown, Detector, DetectorKind, InvolvedAsset, NewAlert, OFFENSE_ASSETS, Offense,
-    OffenseKey, OffenseStatus,
+    OffenseComment, OffenseKey, OffenseStatus, Suppression, TriageAction,
 };
-use garrison_core::{EventId, OffenseId, TenantAccess, TenantId, Timestamp};
+use garrison_core::{EventId, OffenseId, TenantAccess, TenantId, TenantScope, Timestamp};
 use garrison_store::{
     MAX_OFFENSE_PAGE, OffenseQuery, OffenseStore, Page, RecordedAlerts, StoreError, StoreResult,
 };
@@ -23,12 +24,20 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::binds::Binds;
-use crate::row::{from_json, int, parse, text, ts};
+use crate::row::{flag, from_json, int, opt_parse, opt_text, opt_ts, parse, text, ts};
 use crate::{SqlStore, db_err, safe};
 
 const OFFENSE_COLUMNS: &str = "id, tenant_id, detector_kind, detector_key, title, key_field, \
     key_value, status, first_seen, last_seen, event_count, assets, breakdown, magnitude_x10, \
-    created_at, updated_at";
+    assignee_id, resolution, resolution_reason, closed_at, escalation_requested_at, \
+    escalation_reason, created_at, updated_at";
+
+const SUPPRESSION_COLUMNS: &str = "id, tenant_id, detector_kind, detector_key, key_field, \
+    key_value, reason, offense_id, created_by, created_at, expires_at, suppressed, \
+    last_suppressed_at";
+
+const COMMENT_COLUMNS: &str =
+    "id, offense_id, tenant_id, author_id, author, body, shared, created_at";
 
 /// The peak breakdown is stored; the offense shows it with the repetition
 /// bonus for its count.
@@ -53,6 +62,12 @@ fn offense_row(row: &AnyRow) -> StoreResult<Offense> {
         event_count: count,
         assets: from_json(row, "assets")?,
         breakdown: peak.with_repetition(count),
+        assignee: opt_parse(row, "assignee_id")?,
+        resolution: opt_parse(row, "resolution")?,
+        resolution_reason: opt_text(row, "resolution_reason")?,
+        closed_at: opt_ts(row, "closed_at")?,
+        escalation_requested_at: opt_ts(row, "escalation_requested_at")?,
+        escalation_reason: opt_text(row, "escalation_reason")?,
         created_at: ts(row, "created_at")?,
         updated_at: ts(row, "updated_at")?,
     })
@@ -117,7 +132,8 @@ async fn insert_offense(conn: &mut AnyConnection, g: &Growing) -> StoreResult<()
     let o = &g.offense;
     sqlx::query(safe(format!(
         "INSERT INTO offenses ({OFFENSE_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, NULL, NULL, \
+         NULL, NULL, $15, $16)"
     )))
     .bind(o.id.to_string())
     .bind(o.tenant_id.to_string())
@@ -161,6 +177,86 @@ async fn update_offense(conn: &mut AnyConnection, g: &Growing) -> StoreResult<()
     Ok(())
 }
 
+/// The active suppression (its id) that swallows `a` at `now`.
+async fn suppression_of(
+    conn: &mut AnyConnection,
+    a: &NewAlert,
+    now: Timestamp,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT id FROM suppressions WHERE tenant_id = $1 AND detector_kind = $2 \
+         AND detector_key = $3 AND key_value = $4 AND key_field = $5 AND expires_at > $6 \
+         ORDER BY expires_at DESC LIMIT 1",
+    )
+    .bind(a.tenant_id.to_string())
+    .bind(a.detector.kind.as_str())
+    .bind(a.detector.key.clone())
+    .bind(a.key.value.clone())
+    .bind(a.key.field.clone())
+    .bind(now.as_millis())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    row.map(|r| text(&r, "id")).transpose()
+}
+
+async fn insert_alert(
+    conn: &mut AnyConnection,
+    a: &NewAlert,
+    offense: Option<OffenseId>,
+    suppression: Option<String>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alerts (event_id, detector_kind, detector_key, tenant_id, offense_id, \
+         suppression_id, at, magnitude_x10) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(a.event_id.to_string())
+    .bind(a.detector.kind.as_str())
+    .bind(a.detector.key.clone())
+    .bind(a.tenant_id.to_string())
+    .bind(offense.map(|o| o.to_string()))
+    .bind(suppression)
+    .bind(a.at.as_millis())
+    .bind(x10(a.breakdown.magnitude))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn suppression_row(row: &AnyRow) -> StoreResult<Suppression> {
+    Ok(Suppression {
+        id: parse(row, "id")?,
+        tenant_id: parse(row, "tenant_id")?,
+        detector_kind: parse(row, "detector_kind")?,
+        detector_key: text(row, "detector_key")?,
+        key: OffenseKey {
+            field: text(row, "key_field")?,
+            value: text(row, "key_value")?,
+        },
+        reason: text(row, "reason")?,
+        offense_id: opt_parse(row, "offense_id")?,
+        created_by: opt_parse(row, "created_by")?,
+        created_at: ts(row, "created_at")?,
+        expires_at: ts(row, "expires_at")?,
+        suppressed: u64::try_from(int(row, "suppressed")?).unwrap_or(0),
+        last_suppressed_at: opt_ts(row, "last_suppressed_at")?,
+    })
+}
+
+fn comment_row(row: &AnyRow) -> StoreResult<OffenseComment> {
+    Ok(OffenseComment {
+        id: parse(row, "id")?,
+        offense_id: parse(row, "offense_id")?,
+        tenant_id: parse(row, "tenant_id")?,
+        author_id: opt_parse(row, "author_id")?,
+        author: text(row, "author")?,
+        body: text(row, "body")?,
+        shared: flag(row, "shared")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
 /// Adds an alert to an offense in memory.
 fn grow(g: &mut Growing, a: &NewAlert, now: Timestamp) {
     let o = &mut g.offense;
@@ -192,6 +288,12 @@ fn opened(a: &NewAlert, now: Timestamp) -> Growing {
             event_count: 1,
             assets,
             breakdown: a.breakdown.with_repetition(1),
+            assignee: None,
+            resolution: None,
+            resolution_reason: None,
+            closed_at: None,
+            escalation_requested_at: None,
+            escalation_reason: None,
             created_at: now,
             updated_at: now,
         },
@@ -231,6 +333,20 @@ impl OffenseStore for SqlStore {
                 out.duplicates += 1;
                 continue;
             }
+            if let Some(sup) = suppression_of(tx.conn(), a, now).await? {
+                sqlx::query(
+                    "UPDATE suppressions SET suppressed = suppressed + 1, last_suppressed_at = $1 \
+                     WHERE id = $2",
+                )
+                .bind(now.as_millis())
+                .bind(sup.clone())
+                .execute(tx.conn())
+                .await
+                .map_err(db_err)?;
+                insert_alert(tx.conn(), a, None, Some(sup)).await?;
+                out.suppressed += 1;
+                continue;
+            }
             let key = group_key(a);
             let within = |g: &Growing| {
                 a.at.as_millis() >= g.offense.last_seen.as_millis().saturating_sub(window_ms)
@@ -264,20 +380,7 @@ impl OffenseStore for SqlStore {
                 by_key.insert(key, growing.len() - 1);
                 growing.len() - 1
             };
-            sqlx::query(
-                "INSERT INTO alerts (event_id, detector_kind, detector_key, tenant_id, offense_id, \
-                 at, magnitude_x10) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(a.event_id.to_string())
-            .bind(a.detector.kind.as_str())
-            .bind(a.detector.key.clone())
-            .bind(a.tenant_id.to_string())
-            .bind(growing[i].offense.id.to_string())
-            .bind(a.at.as_millis())
-            .bind(x10(a.breakdown.magnitude))
-            .execute(tx.conn())
-            .await
-            .map_err(db_err)?;
+            insert_alert(tx.conn(), a, Some(growing[i].offense.id), None).await?;
             out.new += 1;
         }
         for g in &growing {
@@ -371,5 +474,169 @@ impl OffenseStore for SqlStore {
         .await
         .map_err(db_err)?;
         rows.iter().map(|r| parse(r, "event_id")).collect()
+    }
+
+    async fn triage_offense(
+        &self,
+        scope: &TenantScope,
+        id: OffenseId,
+        action: &TriageAction,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<Offense> {
+        let mut tx = self.begin_write().await?;
+        let q = match action {
+            TriageAction::Assign(user) => sqlx::query(
+                "UPDATE offenses SET assignee_id = $3, updated_at = $4 WHERE id = $1 AND tenant_id = $2",
+            )
+            .bind(id.to_string())
+            .bind(scope.tenant_id().to_string())
+            .bind(user.map(|u| u.to_string()))
+            .bind(at.as_millis()),
+            TriageAction::Close { resolution, reason } => sqlx::query(
+                "UPDATE offenses SET status = 'closed', resolution = $3, resolution_reason = $4, \
+                 closed_at = $5, updated_at = $5 WHERE id = $1 AND tenant_id = $2",
+            )
+            .bind(id.to_string())
+            .bind(scope.tenant_id().to_string())
+            .bind(resolution.as_str())
+            .bind(reason.clone())
+            .bind(at.as_millis()),
+            TriageAction::Reopen => sqlx::query(
+                "UPDATE offenses SET status = 'open', resolution = NULL, resolution_reason = NULL, \
+                 closed_at = NULL, updated_at = $3 WHERE id = $1 AND tenant_id = $2",
+            )
+            .bind(id.to_string())
+            .bind(scope.tenant_id().to_string())
+            .bind(at.as_millis()),
+            TriageAction::RequestEscalation { reason } => sqlx::query(
+                "UPDATE offenses SET escalation_requested_at = $3, escalation_reason = $4, \
+                 updated_at = $3 WHERE id = $1 AND tenant_id = $2",
+            )
+            .bind(id.to_string())
+            .bind(scope.tenant_id().to_string())
+            .bind(at.as_millis())
+            .bind(reason.clone()),
+        };
+        let done = q.execute(tx.conn()).await.map_err(db_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        self.find_offense(&scope.as_access(), id).await
+    }
+
+    async fn add_offense_comment(
+        &self,
+        scope: &TenantScope,
+        c: &OffenseComment,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        if c.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin_write().await?;
+        let found = sqlx::query("SELECT id FROM offenses WHERE id = $1 AND tenant_id = $2")
+            .bind(c.offense_id.to_string())
+            .bind(c.tenant_id.to_string())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(db_err)?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(safe(format!(
+            "INSERT INTO offense_comments ({COMMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
+        .bind(c.id.to_string())
+        .bind(c.offense_id.to_string())
+        .bind(c.tenant_id.to_string())
+        .bind(c.author_id.map(|u| u.to_string()))
+        .bind(c.author.clone())
+        .bind(c.body.clone())
+        .bind(i64::from(c.shared))
+        .bind(c.created_at.as_millis())
+        .execute(tx.conn())
+        .await
+        .map_err(db_err)?;
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn offense_comments(
+        &self,
+        access: &TenantAccess,
+        id: OffenseId,
+        internal: bool,
+    ) -> StoreResult<Vec<OffenseComment>> {
+        let o = self.find_offense(access, id).await?;
+        let only_shared = if internal { "" } else { " AND shared = 1" };
+        let rows = sqlx::query(safe(format!(
+            "SELECT {COMMENT_COLUMNS} FROM offense_comments WHERE offense_id = $1 AND tenant_id = $2{only_shared} \
+             ORDER BY created_at, id"
+        )))
+        .bind(o.id.to_string())
+        .bind(o.tenant_id.to_string())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(comment_row).collect()
+    }
+
+    async fn create_suppression(
+        &self,
+        scope: &TenantScope,
+        sup: &Suppression,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        if sup.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(safe(format!(
+            "INSERT INTO suppressions ({SUPPRESSION_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        )))
+        .bind(sup.id.to_string())
+        .bind(sup.tenant_id.to_string())
+        .bind(sup.detector_kind.as_str())
+        .bind(sup.detector_key.clone())
+        .bind(sup.key.field.clone())
+        .bind(sup.key.value.clone())
+        .bind(sup.reason.clone())
+        .bind(sup.offense_id.map(|o| o.to_string()))
+        .bind(sup.created_by.map(|u| u.to_string()))
+        .bind(sup.created_at.as_millis())
+        .bind(sup.expires_at.as_millis())
+        .bind(i64::try_from(sup.suppressed).unwrap_or(i64::MAX))
+        .bind(sup.last_suppressed_at.map(Timestamp::as_millis))
+        .execute(tx.conn())
+        .await
+        .map_err(db_err)?;
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_suppressions(
+        &self,
+        access: &TenantAccess,
+        tenant: Option<TenantId>,
+    ) -> StoreResult<Vec<Suppression>> {
+        let mut b = Binds::default();
+        let Some(wh) = b.access(access, "tenant_id", tenant) else {
+            return Ok(Vec::new());
+        };
+        let rows = b
+            .apply(sqlx::query(safe(format!(
+                "SELECT {SUPPRESSION_COLUMNS} FROM suppressions WHERE 1 = 1{wh} \
+                 ORDER BY created_at DESC, id LIMIT 1000"
+            ))))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(suppression_row).collect()
     }
 }

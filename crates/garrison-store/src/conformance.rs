@@ -74,6 +74,7 @@ macro_rules! conformance_suite {
             events_are_isolated_by_tenant,
             event_retention_purges_only_old_events_of_the_tenant,
             offenses_group_alerts_score_and_stay_in_their_tenant,
+            offense_triage_comments_and_suppressions,
             vulns_keep_each_sources_columns,
             vulns_are_found_by_id_and_by_product,
             vulns_take_large_epss_batches,
@@ -2941,4 +2942,195 @@ fn x10_of(m: f64) -> i64 {
     #[allow(clippy::cast_possible_truncation)]
     let v = (m * 10.0).round() as i64;
     v
+}
+
+pub async fn offense_triage_comments_and_suppressions(f: &Fixture) {
+    use garrison_core::offense::{
+        DetectorKind, OffenseComment, OffenseKey, OffenseStatus, Resolution, Suppression,
+        TriageAction,
+    };
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let hour = 3_600_000;
+    let rec = store
+        .record_alerts(&[new_alert(a, 0, "7", "203.0.113.9", 3.0)], hour, t(0))
+        .await
+        .expect("record");
+    let id = rec.opened[0];
+    let analyst = user(store, "analyst@mssp.test", Role::MsspAnalyst, None).await;
+    let o = store
+        .triage_offense(
+            &scope(a),
+            id,
+            &TriageAction::Assign(Some(analyst)),
+            t(1),
+            &audit(Action::OffenseAssigned),
+        )
+        .await
+        .expect("assign");
+    assert_eq!(o.assignee, Some(analyst));
+    assert!(matches!(
+        store
+            .triage_offense(
+                &scope(b),
+                id,
+                &TriageAction::Reopen,
+                t(1),
+                &audit(Action::OffenseReopened)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let o = store
+        .triage_offense(
+            &scope(a),
+            id,
+            &TriageAction::RequestEscalation {
+                reason: "customer must patch".into(),
+            },
+            t(2),
+            &audit(Action::OffenseEscalationRequested),
+        )
+        .await
+        .expect("escalate");
+    assert_eq!(o.escalation_requested_at, Some(t(2)));
+    let o = store
+        .triage_offense(
+            &scope(a),
+            id,
+            &TriageAction::Close {
+                resolution: Resolution::FalsePositive,
+                reason: "the tenant's own scanner".into(),
+            },
+            t(3),
+            &audit(Action::OffenseClosed),
+        )
+        .await
+        .expect("close");
+    assert_eq!(
+        (o.status, o.resolution, o.closed_at),
+        (
+            OffenseStatus::Closed,
+            Some(Resolution::FalsePositive),
+            Some(t(3))
+        )
+    );
+
+    // Comments: internal ones only for those who ask for them.
+    for (body, shared) in [("internal note", false), ("shared note", true)] {
+        store
+            .add_offense_comment(
+                &scope(a),
+                &OffenseComment {
+                    id: garrison_core::ids::CommentId::new(),
+                    offense_id: id,
+                    tenant_id: a,
+                    author_id: Some(analyst),
+                    author: "analyst@mssp.test".to_owned(),
+                    body: body.to_owned(),
+                    shared,
+                    created_at: t(4),
+                },
+                &audit(Action::OffenseCommented),
+            )
+            .await
+            .expect("comment");
+    }
+    let all = store
+        .offense_comments(&access_of(&[a]), id, true)
+        .await
+        .expect("all");
+    assert_eq!(all.len(), 2);
+    let shared = store
+        .offense_comments(&access_of(&[a]), id, false)
+        .await
+        .expect("shared");
+    assert_eq!(
+        shared.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(),
+        ["shared note"]
+    );
+    assert!(matches!(
+        store.offense_comments(&access_of(&[b]), id, true).await,
+        Err(StoreError::NotFound)
+    ));
+    let wrong = OffenseComment {
+        id: garrison_core::ids::CommentId::new(),
+        offense_id: id,
+        tenant_id: b,
+        author_id: None,
+        author: "x".into(),
+        body: "x".into(),
+        shared: true,
+        created_at: t(4),
+    };
+    assert!(matches!(
+        store
+            .add_offense_comment(&scope(b), &wrong, &audit(Action::OffenseCommented))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A suppression swallows matching alerts until it expires, counting
+    // them; other keys and other tenants are not affected.
+    let sup = Suppression {
+        id: garrison_core::SuppressionId::new(),
+        tenant_id: a,
+        detector_kind: DetectorKind::Sensor,
+        detector_key: "suricata:7".into(),
+        key: OffenseKey {
+            field: "source.ip".into(),
+            value: "203.0.113.9".into(),
+        },
+        reason: "the tenant's own scanner".into(),
+        offense_id: Some(id),
+        created_by: Some(analyst),
+        created_at: t(5),
+        expires_at: t(5 + hour),
+        suppressed: 0,
+        last_suppressed_at: None,
+    };
+    store
+        .create_suppression(&scope(a), &sup, &audit(Action::SuppressionCreated))
+        .await
+        .expect("suppression");
+    let rec = store
+        .record_alerts(
+            &[
+                new_alert(a, 10, "7", "203.0.113.9", 3.0),
+                new_alert(a, 11, "7", "203.0.113.9", 3.0),
+                new_alert(a, 12, "7", "198.51.100.1", 3.0),
+                new_alert(b, 13, "7", "203.0.113.9", 3.0),
+            ],
+            hour,
+            t(10),
+        )
+        .await
+        .expect("during");
+    assert_eq!((rec.new, rec.suppressed, rec.opened.len()), (2, 2, 2));
+    let listed = store
+        .list_suppressions(&access_of(&[a]), None)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].suppressed, 2);
+    assert_eq!(listed[0].last_suppressed_at, Some(t(10)));
+    assert!(
+        store
+            .list_suppressions(&access_of(&[b]), None)
+            .await
+            .expect("b")
+            .is_empty()
+    );
+    // After it expires, the same alert raises an offense again.
+    let rec = store
+        .record_alerts(
+            &[new_alert(a, 20 + hour, "7", "203.0.113.9", 3.0)],
+            hour,
+            t(5 + hour),
+        )
+        .await
+        .expect("after");
+    assert_eq!((rec.new, rec.suppressed), (1, 0));
+    assert_eq!(rec.opened.len(), 1, "the closed offense stays closed");
 }

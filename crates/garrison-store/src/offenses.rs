@@ -1,8 +1,11 @@
 //! Offenses and the alerts that make them (see `garrison_core::offense`).
 
 use async_trait::async_trait;
-use garrison_core::offense::{NewAlert, Offense, OffenseStatus};
-use garrison_core::{EventId, OffenseId, TenantAccess, TenantId, Timestamp};
+use garrison_core::audit::AuditEntry;
+use garrison_core::offense::{
+    NewAlert, Offense, OffenseComment, OffenseStatus, Suppression, TriageAction,
+};
+use garrison_core::{EventId, OffenseId, TenantAccess, TenantId, TenantScope, Timestamp};
 
 use crate::{Page, StoreResult};
 
@@ -40,6 +43,8 @@ pub struct RecordedAlerts {
     pub new: u64,
     /// Alerts recorded before (a batch delivered again): ignored.
     pub duplicates: u64,
+    /// Alerts an active suppression swallowed (counted on it).
+    pub suppressed: u64,
     /// Offenses opened by this batch.
     pub opened: Vec<OffenseId>,
     /// Offenses (already open) that grew.
@@ -56,7 +61,9 @@ pub trait OffenseStore: Send + Sync {
     /// first and last seen, assets (capped) and score (part by part the
     /// peak, plus the repetition bonus) follow, and its first
     /// [`garrison_core::offense::OFFENSE_EVENT_LINKS`] events are linked.
-    /// Idempotent per event and detector.
+    /// Idempotent per event and detector. An alert matching a suppression
+    /// of its tenant, detector and key that has not expired at `now` joins
+    /// no offense: it is counted on the suppression.
     async fn record_alerts(
         &self,
         alerts: &[NewAlert],
@@ -78,4 +85,42 @@ pub trait OffenseStore: Send + Sync {
         id: OffenseId,
         limit: u32,
     ) -> StoreResult<Vec<EventId>>;
+    /// Applies a triage step to an offense of the scope's tenant, with
+    /// its audit record; the offense as it is now.
+    async fn triage_offense(
+        &self,
+        scope: &TenantScope,
+        id: OffenseId,
+        action: &TriageAction,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<Offense>;
+    /// Adds a comment to an offense of the scope's tenant.
+    async fn add_offense_comment(
+        &self,
+        scope: &TenantScope,
+        comment: &OffenseComment,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// An offense's comments, oldest first; MSSP-internal ones only when
+    /// `internal`.
+    async fn offense_comments(
+        &self,
+        access: &TenantAccess,
+        id: OffenseId,
+        internal: bool,
+    ) -> StoreResult<Vec<OffenseComment>>;
+    /// Stores a suppression for the scope's tenant.
+    async fn create_suppression(
+        &self,
+        scope: &TenantScope,
+        suppression: &Suppression,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Suppressions in `access` (or one tenant), newest first.
+    async fn list_suppressions(
+        &self,
+        access: &TenantAccess,
+        tenant: Option<TenantId>,
+    ) -> StoreResult<Vec<Suppression>>;
 }

@@ -367,6 +367,32 @@ fn build() -> Builder {
     // Offenses
     .get(Api, "/api/v1/offenses", a_offenses::list)
     .get(Api, "/api/v1/offenses/{offense_id}", a_offenses::show)
+    .post(
+        Api,
+        "/api/v1/offenses/{offense_id}/assign",
+        a_offenses::assign,
+    )
+    .post(
+        Api,
+        "/api/v1/offenses/{offense_id}/close",
+        a_offenses::close,
+    )
+    .post(
+        Api,
+        "/api/v1/offenses/{offense_id}/reopen",
+        a_offenses::reopen,
+    )
+    .post(
+        Api,
+        "/api/v1/offenses/{offense_id}/escalate",
+        a_offenses::escalate,
+    )
+    .post(
+        Api,
+        "/api/v1/offenses/{offense_id}/comments",
+        a_offenses::comment,
+    )
+    .get(Api, "/api/v1/suppressions", a_offenses::suppressions)
     .get(Api, "/api/v1/ingest-tokens", a_ingest::list_tokens)
     .post(
         Api,
@@ -483,6 +509,12 @@ fn build() -> Builder {
     // Portal: offenses
     .get(Portal, "/offenses", p_offenses::queue)
     .get(Portal, "/offenses/{offense_id}", p_offenses::show)
+    .post(Portal, "/offenses/{offense_id}/triage", p_offenses::triage)
+    .post(
+        Portal,
+        "/offenses/{offense_id}/comments",
+        p_offenses::comment,
+    )
     // Portal: events
     .get(Portal, "/events", p_events::list)
     .get(Portal, "/events/stream", p_events::stream)

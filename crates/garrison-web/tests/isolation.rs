@@ -514,6 +514,8 @@ const TRIAGERS: &[Role] = &[
     Role::CustomerAdmin,
     Role::CustomerResponder,
 ];
+/// Roles that triage offenses.
+const OFFENSE_TRIAGERS: &[Role] = &[Role::MsspAdmin, Role::MsspAnalyst];
 /// Roles that enrolled MFA at first login (required for them).
 const WITH_MFA: &[Role] = &[
     Role::MsspAdmin,
@@ -805,6 +807,41 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/api/v1/offenses/{offense_id}",
         case(true, all(200)),
     );
+    // Triage: MSSP admins and analysts.
+    add(
+        M::POST,
+        "/api/v1/offenses/{offense_id}/assign",
+        case(true, only(OFFENSE_TRIAGERS, 200, 403))
+            .body(|_, _| Body::Json(json!({"user_id": null}))),
+    );
+    add(
+        M::POST,
+        "/api/v1/offenses/{offense_id}/close",
+        case(true, only(OFFENSE_TRIAGERS, 200, 403))
+            .body(|_, _| Body::Json(json!({"resolution": "benign", "reason": "walk"}))),
+    );
+    add(
+        M::POST,
+        "/api/v1/offenses/{offense_id}/reopen",
+        case(true, only(OFFENSE_TRIAGERS, 200, 403)),
+    );
+    add(
+        M::POST,
+        "/api/v1/offenses/{offense_id}/escalate",
+        case(true, only(OFFENSE_TRIAGERS, 200, 403))
+            .body(|_, _| Body::Json(json!({"reason": "walk"}))),
+    );
+    add(
+        M::POST,
+        "/api/v1/offenses/{offense_id}/comments",
+        case(true, only(OFFENSE_TRIAGERS, 201, 403))
+            .body(|_, _| Body::Json(json!({"body": "walk", "shared": false}))),
+    );
+    add(
+        M::GET,
+        "/api/v1/suppressions",
+        case(true, all(200)).query("?tenant={tenant_id}"),
+    );
     // Ingest tokens: MSSP admins and engineers manage them.
     add(
         M::GET,
@@ -1086,6 +1123,17 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         case(true, all(200)).query("?tenant={tenant_id}&status=all"),
     );
     add(M::GET, "/offenses/{offense_id}", case(true, all(200)));
+    add(
+        M::POST,
+        "/offenses/{offense_id}/triage",
+        case(true, only(OFFENSE_TRIAGERS, 303, 403))
+            .body(|_, _| form(&[("action", "escalate"), ("reason", "walk")])),
+    );
+    add(
+        M::POST,
+        "/offenses/{offense_id}/comments",
+        case(true, only(OFFENSE_TRIAGERS, 303, 403)).body(|_, _| form(&[("body", "walk")])),
+    );
     m
 }
 

@@ -248,3 +248,132 @@ async fn an_attack_on_an_open_cve_outranks_the_same_attack_elsewhere_and_says_wh
     assert!(r.body.contains("rdp-gw"));
     assert!(r.body.contains("id=\"breakdown\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_false_positive_suppression_counts_what_it_stops_and_expires_on_time() {
+    let t = TestApp::new().await;
+    let acme = t.tenant("acme").await.id;
+    let scanner = "203.0.113.50";
+    let rule = "ET SCAN Nmap Scripting Engine User-Agent Detected";
+    ingest(&t, acme, &[alert(scanner, "10.0.0.5", 2_009_358, rule)]).await;
+    let op = t.operator();
+    let all = |t: &TestApp| {
+        let op = op.clone();
+        let app = t.app.clone();
+        async move {
+            app.list_offenses(
+                &op,
+                &OffenseQuery {
+                    tenant: Some(acme),
+                    status: None,
+                    ..OffenseQuery::default()
+                },
+            )
+            .await
+            .expect("offenses")
+        }
+    };
+    let first = all(&t).await.items[0].clone();
+
+    let (analyst, _) = t.user("analyst@mssp.test", Role::MsspAnalyst, None).await;
+    t.app
+        .assign_staff(&op, analyst.id, acme)
+        .await
+        .expect("assign the analyst to acme");
+    let api = t.client().with_bearer(&t.token_for(&analyst.email).await);
+    let r = api
+        .api(
+            Method::POST,
+            &format!("/api/v1/offenses/{}/close", first.id),
+            Some(serde_json::json!({
+                "resolution": "false-positive",
+                "reason": "acme's own vulnerability scanner",
+                "suppress_days": 7
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "closed");
+    for (body, shared) in [
+        ("internal: scanner at 203.0.113.50", false),
+        ("We closed this: your scanner.", true),
+    ] {
+        let r = api
+            .api(
+                Method::POST,
+                &format!("/api/v1/offenses/{}/comments", first.id),
+                Some(serde_json::json!({ "body": body, "shared": shared })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
+    // The scanner goes on: counted on the suppression, no offense.
+    ingest(
+        &t,
+        acme,
+        &[
+            alert(scanner, "10.0.0.5", 2_009_358, rule),
+            alert(scanner, "10.0.0.6", 2_009_358, rule),
+            alert(scanner, "10.0.0.7", 2_009_358, rule),
+            // Another source is not in the suppression's scope.
+            alert("198.51.100.99", "10.0.0.5", 2_009_358, rule),
+        ],
+    )
+    .await;
+    let page = all(&t).await;
+    assert_eq!(page.total, 2, "{:#?}", page.items);
+    assert!(page.items.iter().any(|o| o.key.value == "198.51.100.99"));
+    let r = api
+        .api(
+            Method::GET,
+            &format!("/api/v1/suppressions?tenant={acme}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sups = r.json();
+    assert_eq!(sups[0]["suppressed"], 3, "{sups}");
+    assert_eq!(sups[0]["key_value"], scanner);
+
+    // The customer sees the shared comment only.
+    let (viewer, _) = t
+        .user("viewer@acme.test", Role::CustomerViewer, Some(acme))
+        .await;
+    let customer = t.client().with_bearer(&t.token_for(&viewer.email).await);
+    let r = customer
+        .api(Method::GET, &format!("/api/v1/offenses/{}", first.id), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("We closed this"));
+    assert!(!r.body.contains("internal: scanner"), "{}", r.body);
+    let r = customer
+        .api(
+            Method::POST,
+            &format!("/api/v1/offenses/{}/reopen", first.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "customers read, MSSP analysts triage"
+    );
+
+    // Eight days later the suppression has expired: the scanner raises an
+    // offense again (a new one: the old stays closed).
+    t.clock.advance(std::time::Duration::from_secs(8 * 86_400));
+    ingest(&t, acme, &[alert(scanner, "10.0.0.5", 2_009_358, rule)]).await;
+    let page = all(&t).await;
+    assert_eq!(page.total, 3);
+    let open_again = page.items.iter().filter(|o| o.key.value == scanner).count();
+    assert_eq!(open_again, 2);
+    let r = api
+        .api(
+            Method::GET,
+            &format!("/api/v1/suppressions?tenant={acme}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()[0]["suppressed"], 3, "nothing counted after expiry");
+}

@@ -224,9 +224,10 @@ impl Modify for BearerAuth {
         inventory::risk_weights, inventory::set_risk_weights,
         events::list, events::show, events::counts, events::stream,
         ingest::ingest, ingest::list_tokens, ingest::create_token, ingest::revoke_token,
-        offenses::list, offenses::show,
+        offenses::list, offenses::show, offenses::assign, offenses::close, offenses::reopen,
+        offenses::escalate, offenses::comment, offenses::suppressions,
     ),
-    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto))
+    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto, offenses::CommentDto, offenses::SuppressionDto, offenses::AssignRequest, offenses::CloseRequest, offenses::EscalateRequest, offenses::CommentRequest))
 )]
 pub struct ApiDoc;
 

@@ -3,15 +3,17 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use garrison_app::AppError;
-use garrison_core::offense::{Breakdown, Offense};
+use garrison_app::offenses::Closing;
+use garrison_core::offense::{Breakdown, Offense, OffenseComment, Resolution, Suppression};
 use garrison_store::OffenseQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::WebState;
-use crate::api::Params;
 use crate::api::events::EventDto;
+use crate::api::{Body, Params};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiAuth, parse_id};
 
@@ -106,6 +108,17 @@ pub struct OffenseDto {
     pub breakdown: Breakdown,
     pub event_count: u64,
     pub assets: Vec<InvolvedAssetDto>,
+    #[schema(format = "uuid")]
+    pub assignee: Option<String>,
+    /// false-positive, benign or true-positive, once closed.
+    pub resolution: Option<String>,
+    pub resolution_reason: Option<String>,
+    #[schema(format = "date-time")]
+    pub closed_at: Option<String>,
+    /// Set when an analyst asked for escalation to the customer.
+    #[schema(format = "date-time")]
+    pub escalation_requested_at: Option<String>,
+    pub escalation_reason: Option<String>,
     #[schema(format = "date-time")]
     pub first_seen: String,
     #[schema(format = "date-time")]
@@ -137,6 +150,12 @@ impl From<Offense> for OffenseDto {
                     name: a.name,
                 })
                 .collect(),
+            assignee: o.assignee.map(|u| u.to_string()),
+            resolution: o.resolution.map(|r| r.as_str().to_owned()),
+            resolution_reason: o.resolution_reason,
+            closed_at: o.closed_at.map(|t| t.to_rfc3339()),
+            escalation_requested_at: o.escalation_requested_at.map(|t| t.to_rfc3339()),
+            escalation_reason: o.escalation_reason,
             first_seen: o.first_seen.to_rfc3339(),
             last_seen: o.last_seen.to_rfc3339(),
             updated_at: o.updated_at.to_rfc3339(),
@@ -159,6 +178,78 @@ pub struct OffenseDetailDto {
     #[serde(flatten)]
     pub offense: OffenseDto,
     pub events: Vec<EventDto>,
+    /// MSSP staff see every comment; the tenant's people the shared ones.
+    pub comments: Vec<CommentDto>,
+    pub suppressions: Vec<SuppressionDto>,
+}
+
+/// A comment on an offense.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    pub author: String,
+    pub body: String,
+    /// Shown to the tenant; otherwise MSSP-internal.
+    pub shared: bool,
+    #[schema(format = "date-time")]
+    pub created_at: String,
+}
+
+impl From<OffenseComment> for CommentDto {
+    fn from(c: OffenseComment) -> Self {
+        Self {
+            id: c.id.to_string(),
+            author: c.author,
+            body: c.body,
+            shared: c.shared,
+            created_at: c.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A false-positive suppression: alerts of this detector for this key are
+/// counted here instead of raising offenses, until it expires.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuppressionDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    #[schema(format = "uuid")]
+    pub tenant_id: String,
+    pub detector_kind: String,
+    pub detector_key: String,
+    pub key_field: String,
+    pub key_value: String,
+    pub reason: String,
+    #[schema(format = "uuid")]
+    pub offense_id: Option<String>,
+    #[schema(format = "date-time")]
+    pub created_at: String,
+    #[schema(format = "date-time")]
+    pub expires_at: String,
+    /// Alerts it swallowed.
+    pub suppressed: u64,
+    #[schema(format = "date-time")]
+    pub last_suppressed_at: Option<String>,
+}
+
+impl From<Suppression> for SuppressionDto {
+    fn from(x: Suppression) -> Self {
+        Self {
+            id: x.id.to_string(),
+            tenant_id: x.tenant_id.to_string(),
+            detector_kind: x.detector_kind.as_str().to_owned(),
+            detector_key: x.detector_key,
+            key_field: x.key.field,
+            key_value: x.key.value,
+            reason: x.reason,
+            offense_id: x.offense_id.map(|o| o.to_string()),
+            created_at: x.created_at.to_rfc3339(),
+            expires_at: x.expires_at.to_rfc3339(),
+            suppressed: x.suppressed,
+            last_suppressed_at: x.last_suppressed_at.map(|t| t.to_rfc3339()),
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/offenses", tag = "offenses", params(OffenseParams),
@@ -190,5 +281,167 @@ pub async fn show(
     Ok(Json(OffenseDetailDto {
         offense: d.offense.into(),
         events: d.events.into_iter().map(Into::into).collect(),
+        comments: d.comments.into_iter().map(Into::into).collect(),
+        suppressions: d.suppressions.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// Whom to assign an offense to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// An MSSP analyst or admin; null to unassign.
+    #[schema(format = "uuid")]
+    pub user_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/offenses/{offense_id}/assign", tag = "offenses", request_body = AssignRequest,
+    params(("offense_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = OffenseDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+    Body(req): Body<AssignRequest>,
+) -> ApiResult<Json<OffenseDto>> {
+    let user = req
+        .user_id
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .map(parse_id)
+        .transpose()?;
+    Ok(Json(
+        s.app()
+            .assign_offense(&p, parse_id(&id)?, user)
+            .await?
+            .into(),
+    ))
+}
+
+/// How to close an offense.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// false-positive, benign or true-positive.
+    pub resolution: String,
+    pub reason: String,
+    /// False positives only: suppress this detector for this offense's key
+    /// for so many days (1–365); matches are counted, not lost.
+    pub suppress_days: Option<u32>,
+}
+
+#[utoipa::path(post, path = "/api/v1/offenses/{offense_id}/close", tag = "offenses", request_body = CloseRequest,
+    params(("offense_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = OffenseDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+    Body(req): Body<CloseRequest>,
+) -> ApiResult<Json<OffenseDto>> {
+    let resolution: Resolution =
+        req.resolution
+            .parse()
+            .map_err(|e: garrison_core::validate::Invalid| {
+                AppError::invalid("resolution", e.to_string())
+            })?;
+    let closing = Closing {
+        resolution,
+        reason: req.reason,
+        suppress_days: req.suppress_days,
+    };
+    Ok(Json(
+        s.app()
+            .close_offense(&p, parse_id(&id)?, &closing)
+            .await?
+            .into(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/offenses/{offense_id}/reopen", tag = "offenses",
+    params(("offense_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = OffenseDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reopen(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OffenseDto>> {
+    Ok(Json(
+        s.app().reopen_offense(&p, parse_id(&id)?).await?.into(),
+    ))
+}
+
+/// Why an offense should be escalated.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/offenses/{offense_id}/escalate", tag = "offenses", request_body = EscalateRequest,
+    params(("offense_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = OffenseDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn escalate(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+    Body(req): Body<EscalateRequest>,
+) -> ApiResult<Json<OffenseDto>> {
+    Ok(Json(
+        s.app()
+            .request_escalation(&p, parse_id(&id)?, &req.reason)
+            .await?
+            .into(),
+    ))
+}
+
+/// A comment to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    pub body: String,
+    /// Show it to the tenant's people (default: MSSP-internal).
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/offenses/{offense_id}/comments", tag = "offenses", request_body = CommentRequest,
+    params(("offense_id" = String, Path, format = "uuid")),
+    responses((status = 201, body = CommentDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn comment(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+    Body(req): Body<CommentRequest>,
+) -> ApiResult<(StatusCode, Json<CommentDto>)> {
+    let c = s
+        .app()
+        .comment_offense(&p, parse_id(&id)?, &req.body, req.shared)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+/// Filters for suppressions.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SuppressionParams {
+    #[param(format = "uuid")]
+    pub tenant: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/suppressions", tag = "offenses", params(SuppressionParams),
+    responses((status = 200, body = [SuppressionDto]), (status = 404, body = ErrorBody)))]
+pub async fn suppressions(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Params(q): Params<SuppressionParams>,
+) -> ApiResult<Json<Vec<SuppressionDto>>> {
+    let tenant = q
+        .tenant
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(parse_id)
+        .transpose()?;
+    let list = s.app().list_suppressions(&p, tenant).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
 }

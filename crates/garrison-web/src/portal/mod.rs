@@ -124,6 +124,11 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "range-created" => "The network range was added.",
         "range-deleted" => "The network range was removed.",
         "retention-saved" => "The event retention was saved; older events go at the next purge.",
+        "offense-assigned" => "The offense's assignee was changed.",
+        "offense-closed" => "The offense was closed.",
+        "offense-reopened" => "The offense was reopened.",
+        "offense-escalation" => "The escalation request was recorded.",
+        "offense-commented" => "The comment was added.",
         "weights-saved" => "The risk weights were saved and every asset of the tenant rescored.",
         _ => return None,
     })

@@ -10,9 +10,14 @@ use garrison_core::{OffenseId, TenantId};
 use garrison_store::OffenseQuery;
 use serde::Deserialize;
 
+use garrison_app::AppError;
+use garrison_app::offenses::Closing;
+use garrison_core::Permission;
+use garrison_core::offense::Resolution;
+
 use crate::WebState;
-use crate::extract::{Signed, parse_id};
-use crate::portal::{Layout, PortalResult, page_with_status};
+use crate::extract::{CsrfForm, Signed, parse_id};
+use crate::portal::{Layout, NoticeQuery, PortalResult, page_with_status, see_other};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct QueueParams {
@@ -167,6 +172,21 @@ struct OffensePage {
     last_seen: String,
     assets: Vec<(String, String)>,
     events: Vec<EventRow>,
+    id: String,
+    can_triage: bool,
+    is_open: bool,
+    assignee: String,
+    resolution: String,
+    escalation: String,
+    comments: Vec<CommentRow>,
+    suppressions: Vec<String>,
+}
+
+struct CommentRow {
+    author: String,
+    at: String,
+    body: String,
+    shared: bool,
 }
 
 /// `GET /offenses/{offense_id}`.
@@ -174,6 +194,7 @@ pub async fn show(
     State(s): State<WebState>,
     signed: Signed,
     Path(id): Path<String>,
+    Query(n): Query<NoticeQuery>,
 ) -> PortalResult {
     let p = &signed.principal;
     let id: OffenseId = parse_id(&id)?;
@@ -199,8 +220,62 @@ pub async fn show(
                 .collect(),
         })
         .collect();
-    let layout = Layout::new(&s, &signed, "Offense", "/offenses").await?;
+    let layout = Layout::new(&s, &signed, "Offense", "/offenses")
+        .await?
+        .with_notice(n.notice.as_deref());
+    let assignee = match o.assignee {
+        None => "nobody".to_owned(),
+        Some(u) if Some(u) == p.user_id() => "you".to_owned(),
+        Some(u) => u.to_string(),
+    };
+    let comments = d
+        .comments
+        .iter()
+        .map(|c| CommentRow {
+            author: c.author.clone(),
+            at: c.created_at.short(),
+            body: c.body.clone(),
+            shared: c.shared,
+        })
+        .collect();
+    let suppressions = d
+        .suppressions
+        .iter()
+        .map(|x| {
+            format!(
+                "{} {} suppressed until {}: {} alert(s) counted",
+                x.key.field,
+                x.key.value,
+                x.expires_at.short(),
+                x.suppressed
+            )
+        })
+        .collect();
     let page = OffensePage {
+        id: o.id.to_string(),
+        can_triage: p.can(Permission::OffenseTriage),
+        is_open: o.status == garrison_core::offense::OffenseStatus::Open,
+        assignee,
+        resolution: o.resolution.map_or_else(String::new, |r| {
+            format!(
+                "{}{}",
+                r.as_str(),
+                o.resolution_reason
+                    .as_deref()
+                    .map_or_else(String::new, |why| format!(": {why}"))
+            )
+        }),
+        escalation: o.escalation_requested_at.map_or_else(String::new, |at| {
+            format!(
+                "asked {}{}",
+                at.short(),
+                o.escalation_reason
+                    .as_deref()
+                    .map_or_else(String::new, |why| format!(": {why}"))
+            )
+        }),
+        comments,
+        suppressions,
         layout,
         title: o.detector.title.clone(),
         tenant: tenant.name,
@@ -232,4 +307,108 @@ pub async fn show(
         events,
     };
     Ok(page_with_status(&page, None))
+}
+
+/// A triage form of the offense page.
+#[derive(Debug, Deserialize, Default)]
+pub struct TriageForm {
+    /// assign-me, unassign, close, reopen, escalate.
+    action: String,
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    suppress_days: String,
+}
+
+/// `POST /offenses/{offense_id}/triage`.
+pub async fn triage(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, TriageForm>,
+) -> PortalResult {
+    let p = &f.session.principal;
+    let id: OffenseId = parse_id(&id)?;
+    let form = f.form;
+    let app = s.app();
+    let notice = match form.action.as_str() {
+        "assign-me" => {
+            app.assign_offense(p, id, p.user_id()).await?;
+            "offense-assigned"
+        }
+        "unassign" => {
+            app.assign_offense(p, id, None).await?;
+            "offense-assigned"
+        }
+        "close" => {
+            let resolution: Resolution =
+                form.resolution
+                    .parse()
+                    .map_err(|e: garrison_core::validate::Invalid| {
+                        AppError::invalid("resolution", e.to_string())
+                    })?;
+            let days = form.suppress_days.trim();
+            let suppress_days = if days.is_empty() || resolution != Resolution::FalsePositive {
+                None
+            } else {
+                Some(
+                    days.parse::<u32>()
+                        .map_err(|_| AppError::invalid("suppress_days", "a number of days"))?,
+                )
+            };
+            app.close_offense(
+                p,
+                id,
+                &Closing {
+                    resolution,
+                    reason: form.reason,
+                    suppress_days,
+                },
+            )
+            .await?;
+            "offense-closed"
+        }
+        "reopen" => {
+            app.reopen_offense(p, id).await?;
+            "offense-reopened"
+        }
+        "escalate" => {
+            app.request_escalation(p, id, &form.reason).await?;
+            "offense-escalation"
+        }
+        _ => {
+            return Err(AppError::invalid("action", "not a triage step").into());
+        }
+    };
+    Ok(see_other(&format!("/offenses/{id}?notice={notice}")))
+}
+
+/// A comment form.
+#[derive(Debug, Deserialize, Default)]
+pub struct CommentForm {
+    body: String,
+    /// A checkbox: present when shared.
+    #[serde(default)]
+    shared: Option<String>,
+}
+
+/// `POST /offenses/{offense_id}/comments`.
+pub async fn comment(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, CommentForm>,
+) -> PortalResult {
+    let id: OffenseId = parse_id(&id)?;
+    s.app()
+        .comment_offense(
+            &f.session.principal,
+            id,
+            &f.form.body,
+            f.form.shared.is_some(),
+        )
+        .await?;
+    Ok(see_other(&format!(
+        "/offenses/{id}?notice=offense-commented"
+    )))
 }
