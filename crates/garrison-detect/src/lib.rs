@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod asset_index;
+pub mod correlation;
 pub mod enrich;
 pub mod scoring;
 
