@@ -62,6 +62,8 @@ pub enum Action {
     OffenseEscalationRequested,
     OffenseCommented,
     SuppressionCreated,
+    RulesImported,
+    TenantRuleChanged,
 }
 
 impl Action {
@@ -105,6 +107,8 @@ impl Action {
             Self::OffenseEscalationRequested => "offense.escalation_requested",
             Self::OffenseCommented => "offense.commented",
             Self::SuppressionCreated => "suppression.created",
+            Self::RulesImported => "rules.imported",
+            Self::TenantRuleChanged => "rules.tenant_setting_changed",
             Self::IngestTokenRevoked => "ingest_token.revoked",
         }
     }

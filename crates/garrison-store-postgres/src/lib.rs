@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "offenses",
         sql: include_str!("../migrations/0009_offenses.sql"),
     },
+    Migration {
+        version: 10,
+        name: "detection rules",
+        sql: include_str!("../migrations/0010_rules.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

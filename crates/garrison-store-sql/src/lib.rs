@@ -15,6 +15,7 @@ mod inventory;
 pub mod migrate;
 mod offenses;
 mod row;
+mod rules;
 mod sessions;
 mod tenants;
 mod tokens;

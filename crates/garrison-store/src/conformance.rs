@@ -75,6 +75,7 @@ macro_rules! conformance_suite {
             event_retention_purges_only_old_events_of_the_tenant,
             offenses_group_alerts_score_and_stay_in_their_tenant,
             offense_triage_comments_and_suppressions,
+            rule_files_and_tenant_settings,
             vulns_keep_each_sources_columns,
             vulns_are_found_by_id_and_by_product,
             vulns_take_large_epss_batches,
@@ -3133,4 +3134,116 @@ pub async fn offense_triage_comments_and_suppressions(f: &Fixture) {
         .expect("after");
     assert_eq!((rec.new, rec.suppressed), (1, 0));
     assert_eq!(rec.opened.len(), 1, "the closed offense stays closed");
+}
+
+pub async fn rule_files_and_tenant_settings(f: &Fixture) {
+    use crate::{RuleFile, TenantRule};
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    let v0 = store.rules_version().await.expect("version");
+    let file = |origin: &str, body: &str| RuleFile {
+        origin: origin.to_owned(),
+        kind: "sigma".to_owned(),
+        body: body.to_owned(),
+        updated_at: t(1),
+    };
+    let c = store
+        .put_rule_files(
+            &[
+                file("windows/a.yml", "title: a"),
+                file("windows/b.yml", "title: b"),
+            ],
+            &audit(Action::RulesImported),
+        )
+        .await
+        .expect("put");
+    assert_eq!((c.new, c.updated, c.unchanged), (2, 0, 0));
+    let v1 = store.rules_version().await.expect("version");
+    assert!(v1 > v0);
+    let c = store
+        .put_rule_files(
+            &[
+                file("windows/a.yml", "title: a"),
+                file("windows/b.yml", "title: b2"),
+            ],
+            &audit(Action::RulesImported),
+        )
+        .await
+        .expect("again");
+    assert_eq!((c.new, c.updated, c.unchanged), (0, 1, 1));
+    let files = store.rule_files().await.expect("files");
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| (f.origin.as_str(), f.body.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("windows/a.yml", "title: a"),
+            ("windows/b.yml", "title: b2")
+        ]
+    );
+    // Nothing changed: the version stays.
+    let v2 = store.rules_version().await.expect("version");
+    store
+        .put_rule_files(
+            &[file("windows/a.yml", "title: a")],
+            &audit(Action::RulesImported),
+        )
+        .await
+        .expect("same");
+    assert_eq!(store.rules_version().await.expect("version"), v2);
+
+    let mut exception = std::collections::BTreeMap::new();
+    exception.insert("host.name".to_owned(), "build-01".to_owned());
+    let setting = TenantRule {
+        tenant_id: a,
+        rule_id: "rule-1".to_owned(),
+        enabled: false,
+        exceptions: vec![exception],
+        updated_at: t(2),
+    };
+    store
+        .set_tenant_rule(&scope(a), &setting, &audit(Action::TenantRuleChanged))
+        .await
+        .expect("set");
+    assert!(store.rules_version().await.expect("version") > v2);
+    // Setting it again replaces it.
+    let on = TenantRule {
+        enabled: true,
+        ..setting.clone()
+    };
+    store
+        .set_tenant_rule(&scope(a), &on, &audit(Action::TenantRuleChanged))
+        .await
+        .expect("set again");
+    assert_eq!(
+        store.tenant_rules(&access_of(&[a]), None).await.expect("a"),
+        vec![on]
+    );
+    assert!(
+        store
+            .tenant_rules(&access_of(&[b]), None)
+            .await
+            .expect("b")
+            .is_empty()
+    );
+    assert!(
+        store
+            .tenant_rules(&access_of(&[b]), Some(a))
+            .await
+            .expect("b names a")
+            .is_empty()
+    );
+    // A setting for another tenant through this scope is refused.
+    let wrong = TenantRule {
+        tenant_id: b,
+        ..setting
+    };
+    assert!(matches!(
+        store
+            .set_tenant_rule(&scope(a), &wrong, &audit(Action::TenantRuleChanged))
+            .await,
+        Err(StoreError::NotFound)
+    ));
 }

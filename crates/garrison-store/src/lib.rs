@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod events;
 pub mod inventory;
 pub mod offenses;
+pub mod rules;
 pub mod vulns;
 
 pub use events::{
@@ -21,6 +22,7 @@ pub use inventory::{
     FindingQuery, FindingStatusChange, ImportProgress, InventoryBatch, Page,
 };
 pub use offenses::{MAX_OFFENSE_PAGE, OffenseQuery, OffenseStore, RecordedAlerts};
+pub use rules::{RuleFile, RuleFileCounts, RuleStore, TenantRule};
 pub use vulns::{
     EpssFact, EpssStatus, KevFact, KevStatus, NvdVuln, UpsertCounts, VulnCounts, VulnDetail,
     VulnMatch, VulnRecord, VulnStore,
@@ -328,6 +330,7 @@ pub trait Store:
     + EventStore
     + IngestTokenStore
     + OffenseStore
+    + RuleStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
