@@ -56,6 +56,8 @@ pub enum Action {
     EventsIngested,
     IngestTokenCreated,
     IngestTokenRevoked,
+    IndicatorsImported,
+    IndicatorsRevoked,
 }
 
 impl Action {
@@ -94,6 +96,8 @@ impl Action {
             Self::EventsIngested => "events.ingested",
             Self::IngestTokenCreated => "ingest_token.created",
             Self::IngestTokenRevoked => "ingest_token.revoked",
+            Self::IndicatorsImported => "indicators.imported",
+            Self::IndicatorsRevoked => "indicators.revoked",
         }
     }
 }

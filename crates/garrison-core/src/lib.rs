@@ -9,6 +9,7 @@ pub mod audit;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod indicator;
 pub mod model;
 pub mod password;
 pub mod rng;
@@ -20,8 +21,8 @@ pub mod validate;
 
 pub use error::ErrorCode;
 pub use ids::{
-    AssetId, AuditId, EventId, FindingId, ImportId, IngestTokenId, RangeId, SessionId, TenantId,
-    TokenId, UserId,
+    AssetId, AuditId, EventId, FindingId, ImportId, IndicatorId, IngestTokenId, RangeId, SessionId,
+    TenantId, TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;

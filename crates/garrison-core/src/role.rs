@@ -90,6 +90,13 @@ impl Role {
             // The MSSP watches its sources; customers do not see the
             // platform's listeners, queues and capacity.
             P::IngestStatusRead => self.is_mssp(),
+            // Indicators of a tenant (and the MSSP-wide ones that match
+            // its events) are read like its inventory.
+            P::IndicatorRead => true,
+            P::IndicatorManage => !matches!(self, Self::CustomerViewer),
+            // MSSP-wide intelligence matches every tenant's events: the
+            // MSSP's own staff only.
+            P::SharedIndicatorManage => self.is_mssp(),
         }
     }
 
@@ -166,6 +173,12 @@ pub enum Permission {
     /// that failed to parse (read-only; an analyst must tell a quiet
     /// tenant from a blind one without the right to feed events).
     IngestStatusRead,
+    /// See a tenant's indicators, the MSSP-wide ones and their sightings.
+    IndicatorRead,
+    /// Import and revoke a tenant's own indicators.
+    IndicatorManage,
+    /// Import and revoke MSSP-wide indicators (they match every tenant).
+    SharedIndicatorManage,
 }
 
 #[cfg(test)]
@@ -215,6 +228,20 @@ mod tests {
                 "{role}"
             );
         }
+    }
+
+    #[test]
+    fn only_mssp_staff_manage_shared_intelligence() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.can(Permission::SharedIndicatorManage),
+                role.is_mssp(),
+                "{role}"
+            );
+            assert!(role.can(Permission::IndicatorRead), "{role}");
+        }
+        assert!(!Role::CustomerViewer.can(Permission::IndicatorManage));
+        assert!(Role::CustomerAdmin.can(Permission::IndicatorManage));
     }
 
     #[test]
