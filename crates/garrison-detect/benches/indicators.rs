@@ -6,8 +6,8 @@
 //! Run with `cargo bench -p garrison-detect --bench indicators`; the
 //! figures go to `docs/benchmarks.md`.
 //!
-//! Indicators (fixed seed): 40 % IPv4 addresses, 5 % IPv6, 5 % CIDRs (/16
-//! to /30 and IPv6 /32 to /64), 25 % domains, 10 % URLs, 10 % file hashes
+//! Indicators (fixed seed): 44 % IPv4 addresses, 5 % IPv6, 1 % CIDRs (/20
+//! to /30 and IPv6 /32 to /64, as in drop lists), 25 % domains, 10 % URLs, 10 % file hashes
 //! (MD5, SHA-1, SHA-256), 3 % e-mail addresses, 1 % JA3 and 1 % JA4; one in
 //! ten belongs to one of 50 tenants, the rest are MSSP-wide. Events are
 //! built as the parsers build them: Suricata EVE (flow, dns, http, tls,
@@ -60,11 +60,11 @@ fn public_v4(rng: &mut Rng) -> Ipv4Addr {
 fn indicator(rng: &mut Rng, tenants: &[TenantId]) -> (IndicatorKind, String, IndicatorScope) {
     let roll = rng.below(100);
     let raw = match roll {
-        0..40 => public_v4(rng).to_string(),
-        40..45 => Ipv6Addr::from((0x2001_0db8_u128 << 96) | u128::from(rng.next_u64())).to_string(),
-        45..50 => {
+        0..44 => public_v4(rng).to_string(),
+        44..49 => Ipv6Addr::from((0x2001_0db8_u128 << 96) | u128::from(rng.next_u64())).to_string(),
+        49..50 => {
             if rng.chance(80) {
-                format!("{}/{}", public_v4(rng), 16 + rng.below(15))
+                format!("{}/{}", public_v4(rng), 20 + rng.below(11))
             } else {
                 format!(
                     "{}/{}",

@@ -180,6 +180,10 @@ pub struct IndicatorIndex {
     /// at least `b`; one more slot at the end holds `entries.len()`.
     directory: Vec<u32>,
     bits: u32,
+    /// A blocked Bloom filter over the entries' hashes: most lookups are
+    /// misses, and this answers them from one cache line of a structure
+    /// small enough to stay in cache (about 16 bits an entry).
+    filter: Vec<[u64; 8]>,
     arena: Vec<u8>,
     /// The tenants of tenant-scoped indicators, sorted.
     tenants: Vec<TenantId>,
@@ -398,11 +402,20 @@ impl IndicatorIndexBuilder {
         directory.push(u32::try_from(entries.len()).unwrap_or(u32::MAX));
         arena.shrink_to_fit();
         entries.shrink_to_fit();
+        let mut filter = vec![[0_u64; 8]; filter_blocks(entries.len())];
+        let mask = filter.len() - 1;
+        for e in &entries {
+            let (block, words) = filter_bits(e.hash, mask);
+            for (w, bit) in filter[block].iter_mut().zip(words) {
+                *w |= bit;
+            }
+        }
         IndicatorIndex {
             seed,
             entries,
             directory,
             bits,
+            filter,
             arena,
             tenants: tenants.into_iter().map(|(t, _)| t).collect(),
             v4: Nets::build(v4),
@@ -451,6 +464,29 @@ fn sort_by_hash(entries: &mut Vec<Entry>, bits: u32) {
 /// Directory size: about one bucket per entry (at least 2^4).
 fn directory_bits(n: usize) -> u32 {
     n.next_power_of_two().trailing_zeros().clamp(4, 31)
+}
+
+/// Filter size in 512-bit blocks: a power of two, at least 16 bits an
+/// entry.
+fn filter_blocks(n: usize) -> usize {
+    (n.saturating_mul(16) / 512).next_power_of_two().max(1)
+}
+
+/// The filter block of a hash and the bits to set (or test) in its eight
+/// words: one bit in each word, positions from a remix of the hash (so they
+/// are independent of the block index and the directory bucket).
+fn filter_bits(hash: u64, mask: usize) -> (usize, [u64; 8]) {
+    let block = (hash as usize) & mask;
+    let mut r = hash.wrapping_mul(K2).rotate_left(29) ^ hash;
+    let mut words = [0_u64; 8];
+    for w in &mut words {
+        *w = 1 << (r & 63);
+        r >>= 6;
+        if r == 0 {
+            r = hash.wrapping_mul(K1);
+        }
+    }
+    (block, words)
 }
 
 const fn bucket(hash: u64, bits: u32) -> u64 {
@@ -809,6 +845,13 @@ impl IndicatorIndex {
             return;
         }
         let h = hash_key(self.seed, class, key);
+        let (block, words) = filter_bits(h, self.filter.len() - 1);
+        let Some(bits) = self.filter.get(block) else {
+            return;
+        };
+        if bits.iter().zip(words).any(|(have, want)| have & want == 0) {
+            return;
+        }
         let b = bucket(h, self.bits) as usize;
         let (Some(&from), Some(&to)) = (self.directory.get(b), self.directory.get(b + 1)) else {
             return;

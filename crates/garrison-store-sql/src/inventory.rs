@@ -175,7 +175,7 @@ fn search_text(a: &Asset) -> String {
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn like(s: &str) -> String {
+pub(crate) fn like(s: &str) -> String {
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -185,26 +185,26 @@ fn like(s: &str) -> String {
 
 /// Binds collected for a dynamic query.
 #[derive(Default)]
-struct Binds(Vec<Bind>);
+pub(crate) struct Binds(Vec<Bind>);
 
-enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
 impl Binds {
     /// Adds a value and returns its placeholder.
-    fn text(&mut self, v: impl Into<String>) -> String {
+    pub(crate) fn text(&mut self, v: impl Into<String>) -> String {
         self.0.push(Bind::Text(v.into()));
         format!("${}", self.0.len())
     }
 
-    fn int(&mut self, v: i64) -> String {
+    pub(crate) fn int(&mut self, v: i64) -> String {
         self.0.push(Bind::Int(v));
         format!("${}", self.0.len())
     }
 
-    fn apply<'q>(
+    pub(crate) fn apply<'q>(
         &self,
         mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {

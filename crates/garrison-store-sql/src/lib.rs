@@ -9,6 +9,7 @@
 
 mod audit;
 mod events;
+mod indicators;
 mod ingest_tokens;
 mod inventory;
 pub mod migrate;

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ingest tokens",
         sql: include_str!("../migrations/0007_ingest_tokens.sql"),
     },
+    Migration {
+        version: 8,
+        name: "indicators",
+        sql: include_str!("../migrations/0008_indicators.sql"),
+    },
 ];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]

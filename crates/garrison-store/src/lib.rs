@@ -9,11 +9,16 @@
 
 pub mod conformance;
 pub mod events;
+pub mod indicators;
 pub mod inventory;
 pub mod vulns;
 
 pub use events::{
     DEFAULT_EVENT_RETENTION_DAYS, EventCursor, EventFilter, EventQuery, EventStore, MAX_EVENT_PAGE,
+};
+pub use indicators::{
+    IndicatorCounts, IndicatorQuery, IndicatorStore, IndicatorTarget, IndicatorWrite,
+    MAX_INDICATOR_PAGE, SightingCount,
 };
 pub use inventory::{
     AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, AssetWrite,
@@ -325,6 +330,7 @@ pub trait Store:
     + VulnStore
     + EventStore
     + IngestTokenStore
+    + IndicatorStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
