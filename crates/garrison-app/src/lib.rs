@@ -8,6 +8,7 @@ pub mod auth;
 pub mod crypto;
 pub(crate) mod error;
 pub mod events;
+pub mod intel;
 pub mod inventory;
 pub mod offenses;
 pub mod password;

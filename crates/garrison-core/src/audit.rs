@@ -64,6 +64,8 @@ pub enum Action {
     SuppressionCreated,
     RulesImported,
     TenantRuleChanged,
+    IndicatorsImported,
+    IndicatorsRevoked,
 }
 
 impl Action {
@@ -110,6 +112,8 @@ impl Action {
             Self::RulesImported => "rules.imported",
             Self::TenantRuleChanged => "rules.tenant_setting_changed",
             Self::IngestTokenRevoked => "ingest_token.revoked",
+            Self::IndicatorsImported => "indicators.imported",
+            Self::IndicatorsRevoked => "indicators.revoked",
         }
     }
 }

@@ -112,6 +112,10 @@ id_type!(
     EventId
 );
 id_type!(
+    /// A threat-intelligence indicator (address, domain, hash, ...).
+    IndicatorId
+);
+id_type!(
     /// A tenant's HTTP ingest token (the secret is shown once and stored
     /// hashed).
     IngestTokenId

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod indicator;
 pub mod model;
 pub mod offense;
 pub mod password;
@@ -21,8 +22,8 @@ pub mod validate;
 
 pub use error::ErrorCode;
 pub use ids::{
-    AssetId, AuditId, EventId, FindingId, ImportId, IngestTokenId, OffenseId, RangeId, SessionId,
-    SuppressionId, TenantId, TokenId, UserId,
+    AssetId, AuditId, EventId, FindingId, ImportId, IndicatorId, IngestTokenId, OffenseId, RangeId,
+    SessionId, SuppressionId, TenantId, TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;

@@ -93,6 +93,13 @@ impl Role {
             // Triage is the MSSP's analysts' work; customers read their
             // offenses and the comments shared with them.
             P::OffenseTriage => matches!(self, Self::MsspAdmin | Self::MsspAnalyst),
+            // Indicators of a tenant (and the MSSP-wide ones that match
+            // its events) are read like its inventory.
+            P::IndicatorRead => true,
+            P::IndicatorManage => !matches!(self, Self::CustomerViewer),
+            // MSSP-wide intelligence matches every tenant's events: the
+            // MSSP's own staff only.
+            P::SharedIndicatorManage => self.is_mssp(),
         }
     }
 
@@ -175,6 +182,12 @@ pub enum Permission {
     /// Work the offense queue: assign, comment, close (false positive with
     /// a suppression, benign, true positive), reopen, ask for escalation.
     OffenseTriage,
+    /// See a tenant's indicators, the MSSP-wide ones and their sightings.
+    IndicatorRead,
+    /// Import and revoke a tenant's own indicators.
+    IndicatorManage,
+    /// Import and revoke MSSP-wide indicators (they match every tenant).
+    SharedIndicatorManage,
 }
 
 #[cfg(test)]
@@ -224,6 +237,20 @@ mod tests {
                 "{role}"
             );
         }
+    }
+
+    #[test]
+    fn only_mssp_staff_manage_shared_intelligence() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.can(Permission::SharedIndicatorManage),
+                role.is_mssp(),
+                "{role}"
+            );
+            assert!(role.can(Permission::IndicatorRead), "{role}");
+        }
+        assert!(!Role::CustomerViewer.can(Permission::IndicatorManage));
+        assert!(Role::CustomerAdmin.can(Permission::IndicatorManage));
     }
 
     #[test]

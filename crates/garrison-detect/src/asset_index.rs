@@ -38,7 +38,7 @@
 //! `benches/asset_index.rs` measures it with 100,000 assets and 10,000
 //! ranges, and `docs/benchmarks.md` records the figures.
 
-mod ranges;
+pub(crate) mod ranges;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;

@@ -1,6 +1,6 @@
 //! Garrison's correlation: what the detection pipeline computes from events
-//! and the tenant's inventory. For now the [`asset_index`]; indicator
-//! matching, Sigma rules, thresholds and scoring will join it.
+//! and the tenant's inventory. The [`asset_index`] and the
+//! [`indicator_index`]; Sigma rules, thresholds and scoring will join them.
 //!
 //! This crate is pure: it does no IO, knows nothing of databases, HTTP or
 //! async runtimes, and is given the time rather than reading a clock.
@@ -11,6 +11,8 @@ pub mod alerts;
 pub mod asset_index;
 pub mod correlation;
 pub mod enrich;
+pub mod indicator_index;
 pub mod scoring;
 
 pub use asset_index::{AssetIndex, AssetProfile, DEFAULT_ZONE, Lookup, RangeProfile};
+pub use indicator_index::{IndexError, IndicatorHit, IndicatorIndex, IndicatorIndexBuilder};

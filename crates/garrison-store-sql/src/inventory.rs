@@ -170,7 +170,7 @@ fn search_text(a: &Asset) -> String {
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn like(s: &str) -> String {
+pub(crate) fn like(s: &str) -> String {
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")

@@ -10,6 +10,7 @@
 mod audit;
 mod binds;
 mod events;
+mod indicators;
 mod ingest_tokens;
 mod inventory;
 pub mod migrate;

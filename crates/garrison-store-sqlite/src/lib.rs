@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_ingest_tokens.sql"),
     },
     Migration {
+        version: 8,
+        name: "indicators",
+        sql: include_str!("../migrations/0008_indicators.sql"),
+    },
+    Migration {
         version: 9,
         name: "offenses",
         sql: include_str!("../migrations/0009_offenses.sql"),

@@ -79,7 +79,10 @@ macro_rules! conformance_suite {
             vulns_keep_each_sources_columns,
             vulns_are_found_by_id_and_by_product,
             vulns_take_large_epss_batches,
-            concurrent_audit_appends_keep_one_chain
+            concurrent_audit_appends_keep_one_chain,
+            indicators_are_upserted_idempotently_and_paged,
+            indicators_and_sightings_are_isolated_by_tenant,
+            live_indicators_follow_validity_and_revocation
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {
@@ -3246,4 +3249,498 @@ pub async fn rule_files_and_tenant_settings(f: &Fixture) {
             .await,
         Err(StoreError::NotFound)
     ));
+}
+
+fn iw(raw: &str, source: &str, confidence: u8) -> crate::IndicatorWrite {
+    let (kind, value) = garrison_core::indicator::IndicatorKind::detect(raw).expect("valid");
+    crate::IndicatorWrite {
+        id: garrison_core::IndicatorId::new(),
+        kind,
+        value,
+        confidence,
+        valid_from: None,
+        valid_until: None,
+        source: source.to_owned(),
+        tlp: garrison_core::indicator::Tlp::Amber,
+        tags: vec!["c2".to_owned()],
+    }
+}
+
+async fn indicator_values(
+    store: &dyn Store,
+    access: &garrison_core::TenantAccess,
+    q: crate::IndicatorQuery,
+) -> Vec<String> {
+    let mut v: Vec<String> = store
+        .list_indicators(access, &q)
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|i| i.value)
+        .collect();
+    v.sort();
+    v
+}
+
+pub async fn indicators_are_upserted_idempotently_and_paged(f: &Fixture) {
+    use crate::{IndicatorCounts, IndicatorQuery, IndicatorTarget};
+    use garrison_core::indicator::{IndicatorKind, IndicatorScope, Tlp};
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let mssp = IndicatorTarget::Mssp;
+    let batch = vec![
+        iw("192.0.2.1", "feed-a", 50),
+        iw("Evil.Example", "feed-a", 60),
+        iw("http://evil.example/x", "feed-a", 70),
+    ];
+    let counts = store
+        .upsert_indicators(&mssp, &batch, t(10))
+        .await
+        .expect("upsert");
+    assert_eq!(
+        counts,
+        IndicatorCounts {
+            new: 3,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    let all = store
+        .list_indicators(&op().access(), &IndicatorQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(all.total, 3);
+    let d = all
+        .items
+        .iter()
+        .find(|i| i.kind == IndicatorKind::Domain)
+        .expect("domain");
+    assert_eq!(d.value, "evil.example");
+    assert_eq!(d.scope, IndicatorScope::Mssp);
+    assert_eq!((d.confidence, d.tlp), (60, Tlp::Amber));
+    assert_eq!(d.tags, ["c2"]);
+    assert_eq!((d.valid_from, d.valid_until), (t(10), None));
+    assert_eq!(
+        (d.created_at, d.updated_at, d.revoked),
+        (t(10), t(10), false)
+    );
+    assert_eq!(
+        d.id, batch[1].id,
+        "a new indicator keeps the id it was given"
+    );
+
+    // The same feed again (new ids offered, no dates): nothing changes.
+    let again: Vec<_> = batch
+        .iter()
+        .map(|w| crate::IndicatorWrite {
+            id: garrison_core::IndicatorId::new(),
+            ..w.clone()
+        })
+        .collect();
+    let counts = store
+        .upsert_indicators(&mssp, &again, t(20))
+        .await
+        .expect("again");
+    assert_eq!(
+        counts,
+        IndicatorCounts {
+            new: 0,
+            updated: 0,
+            unchanged: 3
+        }
+    );
+    // Changed confidence and tags, validity extended; a second source is a
+    // second indicator; two writes of one key in a batch: the last wins.
+    let mut changed = again[1].clone();
+    changed.confidence = 90;
+    changed.tags = vec!["c2".into(), "apt".into()];
+    changed.valid_until = Some(t(1_000));
+    let mut first = changed.clone();
+    first.confidence = 10;
+    let other_source = iw("evil.example", "feed-b", 40);
+    let counts = store
+        .upsert_indicators(&mssp, &[first, changed, other_source], t(30))
+        .await
+        .expect("update");
+    assert_eq!(
+        counts,
+        IndicatorCounts {
+            new: 1,
+            updated: 1,
+            unchanged: 1
+        }
+    );
+    let found = store
+        .find_indicator(&op().access(), d.id)
+        .await
+        .expect("find");
+    assert_eq!(found.confidence, 90);
+    assert_eq!(found.tags, ["c2", "apt"]);
+    assert_eq!(found.valid_until, Some(t(1_000)));
+    assert_eq!((found.valid_from, found.created_at), (t(10), t(10)));
+    assert_eq!(found.updated_at, t(30));
+    let q = IndicatorQuery {
+        value: Some("evil.example".into()),
+        ..IndicatorQuery::default()
+    };
+    assert_eq!(
+        store
+            .count_indicators(&op().access(), &q)
+            .await
+            .expect("count"),
+        2
+    );
+
+    // The same value for a tenant is a separate indicator.
+    let counts = store
+        .upsert_indicators(
+            &IndicatorTarget::Tenant(scope(a)),
+            &[iw("evil.example", "feed-a", 60)],
+            t(40),
+        )
+        .await
+        .expect("tenant");
+    assert_eq!(counts.new, 1);
+    let ghost = op().scope(TenantId::new()).expect("operator scope");
+    assert!(matches!(
+        store
+            .upsert_indicators(
+                &IndicatorTarget::Tenant(ghost),
+                &[iw("evil.example", "x", 1)],
+                t(40)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Filters and paging by id.
+    let by_kind = IndicatorQuery {
+        kind: Some(IndicatorKind::Url),
+        ..IndicatorQuery::default()
+    };
+    assert_eq!(
+        indicator_values(store, &op().access(), by_kind).await,
+        ["http://evil.example/x"]
+    );
+    let by_text = IndicatorQuery {
+        text: Some("EVIL.EX".into()),
+        source: Some("feed-a".into()),
+        ..IndicatorQuery::default()
+    };
+    assert_eq!(
+        store
+            .count_indicators(&op().access(), &by_text)
+            .await
+            .expect("count"),
+        3
+    );
+    let wild = IndicatorQuery {
+        text: Some("%".into()),
+        ..IndicatorQuery::default()
+    };
+    assert_eq!(
+        store
+            .count_indicators(&op().access(), &wild)
+            .await
+            .expect("count"),
+        0
+    );
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_indicators(
+                &op().access(),
+                &IndicatorQuery {
+                    after,
+                    limit: 2,
+                    ..IndicatorQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        assert_eq!(page.total, 5);
+        let Some(last) = page.items.last() else { break };
+        after = Some(last.id);
+        seen.extend(page.items.iter().map(|i| i.id));
+    }
+    assert_eq!(seen.len(), 5);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "pages run in id order");
+}
+
+pub async fn indicators_and_sightings_are_isolated_by_tenant(f: &Fixture) {
+    use crate::{IndicatorQuery, IndicatorTarget};
+    use garrison_core::indicator::Sighting;
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bravo").await;
+    for (target, raw) in [
+        (IndicatorTarget::Tenant(scope(a)), "a.example"),
+        (IndicatorTarget::Tenant(scope(b)), "b.example"),
+        (IndicatorTarget::Mssp, "shared.example"),
+    ] {
+        store
+            .upsert_indicators(&target, &[iw(raw, "feed", 50)], t(1))
+            .await
+            .expect("upsert");
+    }
+    let id_of = |v: &'static str| async move {
+        store
+            .list_indicators(
+                &op().access(),
+                &IndicatorQuery {
+                    value: Some(v.into()),
+                    ..IndicatorQuery::default()
+                },
+            )
+            .await
+            .expect("list")
+            .items[0]
+            .id
+    };
+    let (ia, ib, shared) = (
+        id_of("a.example").await,
+        id_of("b.example").await,
+        id_of("shared.example").await,
+    );
+    let only_a = access_of(&[a]);
+    let q = IndicatorQuery::default();
+    assert_eq!(
+        indicator_values(store, &only_a, q.clone()).await,
+        ["a.example", "shared.example"]
+    );
+    assert_eq!(
+        indicator_values(store, &access_of(&[]), q.clone()).await,
+        ["shared.example"],
+        "no tenant: the MSSP-wide ones only"
+    );
+    assert_eq!(
+        indicator_values(store, &op().access(), q.clone()).await,
+        ["a.example", "b.example", "shared.example"]
+    );
+    let naming_b = IndicatorQuery {
+        tenant: Some(b),
+        ..IndicatorQuery::default()
+    };
+    assert!(
+        indicator_values(store, &only_a, naming_b.clone())
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .count_indicators(&only_a, &naming_b)
+            .await
+            .expect("count"),
+        0
+    );
+    assert_eq!(
+        indicator_values(
+            store,
+            &op().access(),
+            IndicatorQuery {
+                tenant: Some(b),
+                mssp_wide: Some(false),
+                ..IndicatorQuery::default()
+            }
+        )
+        .await,
+        ["b.example"]
+    );
+    assert_eq!(
+        indicator_values(
+            store,
+            &only_a,
+            IndicatorQuery {
+                mssp_wide: Some(true),
+                ..IndicatorQuery::default()
+            }
+        )
+        .await,
+        ["shared.example"]
+    );
+    assert!(matches!(
+        store.find_indicator(&only_a, ib).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .find_indicator(&only_a, shared)
+            .await
+            .expect("shared")
+            .id,
+        shared
+    );
+    assert!(matches!(
+        store
+            .revoke_indicator(&only_a, ib, t(5), &audit(Action::IndicatorsRevoked))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        !store
+            .find_indicator(&op().access(), ib)
+            .await
+            .expect("b's")
+            .revoked,
+        "a refused revocation changes nothing"
+    );
+
+    // Sightings: the shared indicator seen at both tenants; each sees its
+    // own sightings only.
+    let (ea, eb) = (garrison_core::EventId::new(), garrison_core::EventId::new());
+    let sightings = [
+        Sighting {
+            indicator_id: shared,
+            tenant_id: a,
+            event_id: ea,
+            seen_at: t(100),
+        },
+        Sighting {
+            indicator_id: shared,
+            tenant_id: b,
+            event_id: eb,
+            seen_at: t(200),
+        },
+        Sighting {
+            indicator_id: ia,
+            tenant_id: a,
+            event_id: ea,
+            seen_at: t(100),
+        },
+    ];
+    assert_eq!(store.record_sightings(&sightings).await.expect("record"), 3);
+    assert_eq!(
+        store.record_sightings(&sightings).await.expect("again"),
+        0,
+        "recording a sighting twice is a no-op"
+    );
+    let seen = store
+        .list_sightings(&only_a, shared, 10)
+        .await
+        .expect("sightings");
+    assert_eq!(seen, [sightings[0]]);
+    let all = store
+        .list_sightings(&op().access(), shared, 10)
+        .await
+        .expect("sightings");
+    assert_eq!(all, [sightings[1], sightings[0]], "newest first");
+    assert!(matches!(
+        store.list_sightings(&only_a, ib, 10).await,
+        Err(StoreError::NotFound)
+    ));
+    let counts = store
+        .sighting_counts(&only_a, &[shared, ia, ib])
+        .await
+        .expect("counts");
+    let mut got: Vec<_> = counts.iter().map(|c| (c.indicator_id, c.count)).collect();
+    got.sort();
+    let mut want = vec![(shared, 1), (ia, 1)];
+    want.sort();
+    assert_eq!(got, want);
+    let counts = store
+        .sighting_counts(&op().access(), &[shared])
+        .await
+        .expect("counts");
+    assert_eq!(counts.len(), 1);
+    assert_eq!(
+        (counts[0].count, counts[0].first_seen, counts[0].last_seen),
+        (2, t(100), t(200))
+    );
+    assert!(
+        store
+            .sighting_counts(&access_of(&[]), &[shared])
+            .await
+            .expect("counts")
+            .is_empty()
+    );
+}
+
+pub async fn live_indicators_follow_validity_and_revocation(f: &Fixture) {
+    use crate::{IndicatorQuery, IndicatorTarget};
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let mut expired = iw("192.0.2.1", "feed", 50);
+    expired.valid_from = Some(t(0));
+    expired.valid_until = Some(t(50));
+    let mut future = iw("192.0.2.2", "feed", 50);
+    future.valid_from = Some(t(500));
+    let mut bounded = iw("192.0.2.3", "feed", 50);
+    bounded.valid_from = Some(t(0));
+    bounded.valid_until = Some(t(100));
+    let open = iw("192.0.2.4", "feed", 50);
+    let revoked = iw("192.0.2.5", "feed", 50);
+    store
+        .upsert_indicators(
+            &IndicatorTarget::Mssp,
+            &[expired, future, bounded, open, revoked.clone()],
+            t(1),
+        )
+        .await
+        .expect("upsert");
+    store
+        .upsert_indicators(
+            &IndicatorTarget::Tenant(scope(a)),
+            &[iw("192.0.2.6", "feed", 50)],
+            t(1),
+        )
+        .await
+        .expect("upsert");
+    let entry = audit(Action::IndicatorsRevoked).target(format!("indicator:{}", revoked.id));
+    store
+        .revoke_indicator(&op().access(), revoked.id, t(2), &entry)
+        .await
+        .expect("revoke");
+    store
+        .revoke_indicator(&op().access(), revoked.id, t(3), &entry)
+        .await
+        .expect("revoking twice is fine");
+    // A re-import does not bring a revoked indicator back.
+    let mut again = iw("192.0.2.5", "feed", 80);
+    again.id = garrison_core::IndicatorId::new();
+    store
+        .upsert_indicators(&IndicatorTarget::Mssp, &[again], t(4))
+        .await
+        .expect("re-import");
+
+    let live = |after| async move { store.live_indicators(t(100), after, 2).await.expect("live") };
+    let mut values = Vec::new();
+    let mut after = None;
+    loop {
+        let page = live(after).await;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        values.extend(page.into_iter().map(|i| i.value));
+    }
+    values.sort();
+    assert_eq!(values, ["192.0.2.3", "192.0.2.4", "192.0.2.6"]);
+    let listed = store
+        .list_indicators(&op().access(), &IndicatorQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.total, 5, "revoked ones are hidden by default");
+    let with_revoked = IndicatorQuery {
+        include_revoked: true,
+        ..IndicatorQuery::default()
+    };
+    let found = store
+        .list_indicators(&op().access(), &with_revoked)
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .find(|i| i.id == revoked.id)
+        .expect("revoked is listed when asked");
+    assert!(found.revoked);
+    let log = store
+        .list_audit(&op().access(), &AuditQuery::default())
+        .await
+        .expect("audit");
+    assert!(
+        log.iter()
+            .any(|r| r.action == "indicators.revoked" && r.target.contains(&revoked.id.to_string()))
+    );
 }

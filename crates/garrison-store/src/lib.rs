@@ -9,6 +9,7 @@
 
 pub mod conformance;
 pub mod events;
+pub mod indicators;
 pub mod inventory;
 pub mod offenses;
 pub mod rules;
@@ -16,6 +17,10 @@ pub mod vulns;
 
 pub use events::{
     DEFAULT_EVENT_RETENTION_DAYS, EventCursor, EventFilter, EventQuery, EventStore, MAX_EVENT_PAGE,
+};
+pub use indicators::{
+    IndicatorCounts, IndicatorQuery, IndicatorStore, IndicatorTarget, IndicatorWrite,
+    MAX_INDICATOR_PAGE, SightingCount,
 };
 pub use inventory::{
     AssetEvent, AssetKeys, AssetQuery, AssetRisk, AssetRow, AssetSort, AssetStore, AssetWrite,
@@ -331,6 +336,7 @@ pub trait Store:
     + IngestTokenStore
     + OffenseStore
     + RuleStore
+    + IndicatorStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;

@@ -202,8 +202,59 @@ pub enum ImportCommand {
     /// Afterwards every asset's risk is recomputed and, after NVD data,
     /// installed software is matched against the CVEs.
     Vulndb(VulndbArgs),
+    /// Threat-intelligence indicators for one tenant (`--tenant`) or for
+    /// every tenant (`--mssp-wide`, MSSP staff only): CSV with a header
+    /// (type, value, confidence, valid_from, valid_until, source, tlp,
+    /// tags; only value is required) or a plain list, one value a line
+    /// (`#` starts a comment). Types are detected when not given. A feed
+    /// imported again updates its indicators (same scope, type, value and
+    /// source) instead of adding new ones. See docs/intel.md.
+    Intel(IntelArgs),
     /// Print a CSV template for asset lists.
     Template,
+}
+
+#[derive(Debug, Args)]
+pub struct IntelArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// The customer organisation (slug) whose indicators these are.
+    #[arg(
+        long,
+        required_unless_present = "mssp_wide",
+        conflicts_with = "mssp_wide"
+    )]
+    pub tenant: Option<String>,
+    /// Indicators of the MSSP, matched against every tenant's events.
+    #[arg(long)]
+    pub mssp_wide: bool,
+    /// csv or txt [default: csv for .csv/.tsv files, else txt].
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The type of values that do not say (ipv4, ipv6, cidr, domain, url,
+    /// md5, sha1, sha256, email, ja3, ja4) [default: detected].
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// The feed's name, part of each indicator's key [default: the file
+    /// name].
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Confidence 0 to 100 of rows that do not say.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub confidence: u8,
+    /// TLP of rows that do not say: clear, green, amber, amber+strict, red.
+    #[arg(long, default_value = "amber")]
+    pub tlp: String,
+    /// Rows without valid_until stay valid this many days from now
+    /// [default: until revoked].
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub valid_days: Option<u32>,
+    /// A tag for every indicator of the file (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

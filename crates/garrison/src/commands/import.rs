@@ -10,7 +10,7 @@ use garrison_core::asset::{Import, ImportKind, ImportStatus};
 use garrison_scan::{Format, Progress};
 use serde_json::json;
 
-use crate::cli::{ImportCommand, VulndbArgs};
+use crate::cli::{ImportCommand, IntelArgs, VulndbArgs};
 use crate::commands::admin::operator;
 use crate::config::Config;
 use crate::runtime;
@@ -23,6 +23,7 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
             return Ok(true);
         }
         ImportCommand::Vulndb(a) => return vulndb(config, a).await,
+        ImportCommand::Intel(a) => return intel(config, a).await,
         ImportCommand::Assets(a) => (ImportKind::Assets, a),
         ImportCommand::Scan(a) => (ImportKind::Scan, a),
     };
@@ -83,6 +84,102 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
         }
         _ => Ok(true),
     }
+}
+
+/// `garrison import intel FILE`: a tenant's or the MSSP's indicators.
+async fn intel(config: &Config, args: IntelArgs) -> Result<bool> {
+    use garrison_app::intel::feed::{FeedDefaults, FeedFormat};
+    use garrison_app::intel::{IntelImport, IntelTarget};
+    use garrison_core::indicator::{KindHint, Tlp};
+
+    let name = args
+        .file
+        .file_name()
+        .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+    let format = match args.format.as_deref() {
+        None => FeedFormat::for_file_name(&name),
+        Some(f) => FeedFormat::parse(f)
+            .ok_or_else(|| anyhow::anyhow!("unknown format `{f}`; use csv or txt"))?,
+    };
+    let kind = match args.kind.as_deref() {
+        None => KindHint::Detect,
+        Some(k) => match KindHint::parse(k) {
+            Some(h) => h,
+            None => bail!(
+                "unknown type `{k}`; use ipv4, ipv6, cidr, domain, url, md5, sha1, sha256, email, ja3 or ja4"
+            ),
+        },
+    };
+    let tlp: Tlp = args.tlp.parse()?;
+    if !args.file.is_file() {
+        bail!("{} is not a readable file", args.file.display());
+    }
+    let opened = runtime::open(config).await?;
+    let app = runtime::app(config, &opened);
+    let (target, scope_name) = match &args.tenant {
+        Some(slug) => {
+            let tenant = crate::commands::admin::tenant_of(&app, slug).await?;
+            (IntelTarget::Tenant(tenant.id), tenant.slug)
+        }
+        None => (IntelTarget::Mssp, "every tenant (MSSP-wide)".to_owned()),
+    };
+    let mut defaults = FeedDefaults::new(args.source.as_deref().unwrap_or(&name));
+    defaults.confidence = args.confidence;
+    defaults.tlp = tlp;
+    defaults.kind = kind;
+    defaults.tags = garrison_core::indicator::clean_tags(args.tags.iter().map(String::as_str));
+    if let Some(days) = args.valid_days {
+        defaults.valid_until = Some(
+            garrison_core::Clock::now(&garrison_core::SystemClock)
+                .plus(Duration::from_secs(u64::from(days) * 86_400)),
+        );
+    }
+    let size = std::fs::metadata(&args.file).map_or(0, |m| m.len());
+    let progress = Arc::new(Progress::default());
+    let (bar, ticker) = super::progress_bar(size, &format!("importing {name}"), &progress);
+    let started = Instant::now();
+    let import = IntelImport {
+        path: args.file.clone(),
+        file_name: name.clone(),
+        format,
+        target,
+        defaults,
+    };
+    let result = app
+        .import_intel(&operator(), import, progress.clone())
+        .await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let done = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&done)?);
+    } else {
+        let c = &done.counts;
+        println!(
+            "Imported {name} ({}) into {scope_name} as source `{}` in {:.1} s",
+            done.format.as_str(),
+            done.source,
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "  indicators {}: new {}, updated {}, unchanged {}; rejected {}",
+            done.accepted, c.new, c.updated, c.unchanged, done.rejected
+        );
+        for w in &done.warnings {
+            println!("  note: {w}");
+        }
+        for r in &done.rejections {
+            println!("    {name}:{}: {}", r.line, r.reason);
+        }
+        let shown = done.rejections.len() as u64;
+        if done.rejected > shown {
+            println!("    ... and {} more", done.rejected - shown);
+        }
+    }
+    if let Some(e) = &done.error {
+        bail!("{name}: {e}");
+    }
+    Ok(true)
 }
 
 /// `garrison import vulndb FILE`: as the operator, for all tenants.
