@@ -21,7 +21,7 @@ pub(crate) const MAX_RULE_BYTES: usize = 1 << 20;
 const MAX_DOCUMENTS: usize = 256;
 /// The most search identifiers, items and values one rule may hold.
 const MAX_DETECTIONS: usize = 256;
-const MAX_VALUES: usize = 4096;
+const MAX_VALUES: usize = 65_536;
 /// windash turns each dash into five characters; at most this many
 /// variants of one value.
 const MAX_WINDASH_VARIANTS: usize = 625;
@@ -74,6 +74,7 @@ where
             set.compiled.push(compiled);
         }
     }
+    set.finish();
     (set, errors)
 }
 
@@ -306,14 +307,41 @@ fn compile_detection(
     } else {
         super::Cond::Or(parsed)
     };
+    let prefilter = super::prefilter::required(&condition, &dets);
     Ok(Compiled {
         detections: dets,
         condition,
+        prefilter,
     })
 }
 
 fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detection, String> {
     match v {
+        // `'|all': [...]`: field-less values with modifiers.
+        Yaml::Mapping(m)
+            if m.len() == 1
+                && m.keys()
+                    .next()
+                    .and_then(Yaml::as_str)
+                    .is_some_and(|k| k.starts_with('|')) =>
+        {
+            let (k, v) = m.iter().next().ok_or("empty map")?;
+            let key = k.as_str().unwrap_or_default();
+            let mut mods: Vec<&str> = key.split('|').filter(|s| !s.is_empty()).collect();
+            if !mods.contains(&"contains") {
+                mods.push("contains");
+            }
+            let values = match v {
+                Yaml::Sequence(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            let (any_contains, pats, all, _) = compile_values(&mods, &values, ls, slots)?;
+            Ok(Detection::Keywords {
+                any_contains,
+                pats,
+                all,
+            })
+        }
         Yaml::Mapping(m) => Ok(Detection::Maps(vec![compile_map(m, ls, slots)?])),
         Yaml::Sequence(items) if items.iter().all(|i| i.is_mapping()) && !items.is_empty() => {
             let mut maps = Vec::new();
@@ -330,7 +358,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
             }
             // Keywords are searched in the text: substrings, as every
             // Sigma backend treats them.
-            let (any_contains, pats, all) = compile_values(&["contains"], items, ls, slots)?;
+            let (any_contains, pats, all, _) = compile_values(&["contains"], items, ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
                 pats,
@@ -338,7 +366,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
             })
         }
         Yaml::String(_) | Yaml::Number(_) | Yaml::Bool(_) => {
-            let (any_contains, pats, all) =
+            let (any_contains, pats, all, _) =
                 compile_values(&["contains"], std::slice::from_ref(v), ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
@@ -381,10 +409,11 @@ fn compile_map(m: &Mapping, ls: &LogSource, slots: &mut Slots) -> Result<Vec<Ite
             items.push(Item {
                 field: fref,
                 test: Test::Exists(*b),
+                needles: None,
             });
             continue;
         }
-        let (any_contains, pats, all) =
+        let (any_contains, pats, all, needles) =
             compile_values(&mods, &values, ls, slots).map_err(|e| format!("{key}: {e}"))?;
         items.push(Item {
             field: fref,
@@ -393,6 +422,7 @@ fn compile_map(m: &Mapping, ls: &LogSource, slots: &mut Slots) -> Result<Vec<Ite
                 pats,
                 all,
             },
+            needles,
         });
     }
     Ok(items)
@@ -495,19 +525,41 @@ fn compile_values(
     values: &[Yaml],
     ls: &LogSource,
     slots: &mut Slots,
-) -> Result<(Option<aho_corasick::AhoCorasick>, Vec<Pat>, bool), String> {
+) -> Result<ValuesOut, String> {
     if values.len() > MAX_VALUES {
         return Err(format!("more than {MAX_VALUES} values"));
     }
     let m = parse_mods(mods)?;
     let mut pats = Vec::new();
     let mut needles: Vec<String> = Vec::new();
+    // Prefilter: for "any", every value must yield a literal the event
+    // value contains when it matches; for "all", one such literal will do.
+    let mut required: Option<Vec<String>> = Some(Vec::new());
+    let mut one_required: Option<String> = None;
     for v in values {
         if v.is_null() {
             pats.push(Pat::Null);
+            required = None;
             continue;
         }
         for p in compile_value(&m, v, ls, slots)? {
+            let lit = match &p {
+                Compiled1::Needle(n) => Some(n.clone()),
+                Compiled1::Pat(Pat::Str(
+                    StrPat::Eq(n, _) | StrPat::Prefix(n, _) | StrPat::Suffix(n, _),
+                )) => Some(n.to_string()),
+                _ => None,
+            }
+            .filter(|n| !n.is_empty() && pattern::ascii_foldable(n));
+            match lit {
+                Some(n) => {
+                    if let Some(r) = required.as_mut() {
+                        r.push(n.clone());
+                    }
+                    one_required.get_or_insert(n);
+                }
+                None => required = None,
+            }
             match p {
                 Compiled1::Needle(n) if !m.all => needles.push(n),
                 Compiled1::Needle(n) => pats.push(Pat::Str(StrPat::Contains(
@@ -517,6 +569,11 @@ fn compile_values(
             }
         }
     }
+    let required = if m.all {
+        one_required.map(|n| vec![n])
+    } else {
+        required.filter(|r| !r.is_empty())
+    };
     let any_contains = if needles.is_empty() {
         None
     } else {
@@ -526,8 +583,18 @@ fn compile_values(
     if pats.is_empty() && any_contains.is_none() {
         return Err("no values".to_owned());
     }
-    Ok((any_contains, pats, m.all))
+    Ok((any_contains, pats, m.all, required))
 }
+
+/// An item's compiled values: the shared substring automaton, the other
+/// tests, whether all must match, and the literals one of which a
+/// matching value contains (the prefilter's needles), when known.
+type ValuesOut = (
+    Option<aho_corasick::AhoCorasick>,
+    Vec<Pat>,
+    bool,
+    Option<Vec<String>>,
+);
 
 enum Compiled1 {
     /// A plain substring (ASCII, or compared with case) for the shared
@@ -612,7 +679,7 @@ fn compile_value(
             toks.push(Tok::Star);
         }
         if let [Tok::Star, Tok::Lit(s), Tok::Star] = toks.as_slice()
-            && (m.cased || s.is_ascii())
+            && (m.cased || pattern::ascii_foldable(s))
         {
             out.push(Compiled1::Needle(s.clone()));
             continue;

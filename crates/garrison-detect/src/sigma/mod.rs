@@ -16,6 +16,7 @@ mod compile;
 mod condition;
 mod logsource;
 mod pattern;
+mod prefilter;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -129,11 +130,20 @@ pub struct RuleMatch {
 #[derive(Debug, Clone)]
 pub(crate) struct FieldRef(Box<[u16]>);
 
+impl PartialEq for FieldRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
 /// One `field|modifiers: values` test.
 #[derive(Debug)]
 pub(crate) struct Item {
     field: FieldRef,
     test: Test,
+    /// Literals one of which the field's value contains whenever the
+    /// item matches (ASCII case folded), when known: the prefilter's.
+    needles: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -178,14 +188,19 @@ pub(crate) enum Cond {
 pub(crate) struct Compiled {
     detections: Vec<Detection>,
     condition: Cond,
+    /// (field, literal) pairs one of which an event must hold for the
+    /// rule to match; `None` when the rule must always be evaluated.
+    prefilter: Option<Vec<prefilter::Clause>>,
 }
 
 /// Rule lists of one Windows channel.
 #[derive(Debug, Default)]
 struct ChannelRoutes {
-    any: Vec<u32>,
-    by_id: HashMap<i64, Vec<u32>, Fx>,
+    any: Bucket,
+    by_id: HashMap<i64, Bucket, Fx>,
 }
+
+use prefilter::Bucket;
 
 /// A compiled, immutable set of Sigma rules; `Send + Sync`, to be shared
 /// in an `Arc` and swapped whole when rules change.
@@ -195,9 +210,9 @@ pub struct SigmaRules {
     compiled: Vec<Compiled>,
     /// Rules that apply to no event Garrison parses (kept for listing).
     unrouted: Vec<(usize, String)>,
-    win_all: Vec<u32>,
+    win_all: Bucket,
     win_channels: HashMap<Box<str>, ChannelRoutes, Fx>,
-    sources: HashMap<String, Vec<u32>, Fx>,
+    sources: HashMap<String, Bucket, Fx>,
     /// Event field name → slot.
     slots: HashMap<Box<str>, u16, Fx>,
 }
@@ -245,6 +260,37 @@ impl SigmaRules {
         self.metas.iter()
     }
 
+    /// How many distinct event field names the rules read.
+    #[must_use]
+    pub fn field_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Per route: its name, how many rules every event of it runs, and
+    /// how many sit behind the literal prefilter (for docs and benches).
+    #[must_use]
+    pub fn route_sizes(&self) -> Vec<(String, usize, usize)> {
+        let mut out = vec![(
+            "windows".to_owned(),
+            self.win_all.sizes().0,
+            self.win_all.sizes().1,
+        )];
+        for (ch, r) in &self.win_channels {
+            let (a, f) = r.any.sizes();
+            out.push((ch.to_string(), a, f));
+            for (id, b) in &r.by_id {
+                let (a, f) = b.sizes();
+                out.push((format!("{ch}/{id}"), a, f));
+            }
+        }
+        for (k, b) in &self.sources {
+            let (a, f) = b.sizes();
+            out.push((k.clone(), a, f));
+        }
+        out.sort();
+        out
+    }
+
     /// A rule's index by id.
     #[must_use]
     pub fn index_of(&self, id: &str) -> Option<usize> {
@@ -284,7 +330,12 @@ impl SigmaRules {
             table: &table[..nslots],
             fields,
         };
-        if channel.is_some() || parser == "windows" {
+        // Windows: its parser, or Windows fields from another JSON
+        // shipper (never an EVE, Zeek or syslog record).
+        let windows = parser == "windows"
+            || (channel.is_some()
+                && !matches!(parser, "suricata" | "zeek" | "rfc5424" | "rfc3164"));
+        if windows {
             self.run(&self.win_all, &ev, out);
             if let Some(ch) = channel {
                 let mut buf = [0u8; 128];
@@ -313,8 +364,8 @@ impl SigmaRules {
         }
     }
 
-    fn run(&self, list: &[u32], ev: &Eval<'_>, out: &mut Vec<RuleMatch>) {
-        for &i in list {
+    fn run(&self, bucket: &Bucket, ev: &Eval<'_>, out: &mut Vec<RuleMatch>) {
+        bucket.candidates(ev, |i| {
             let i = i as usize;
             let c = &self.compiled[i];
             if ev.cond(&c.condition, &c.detections) {
@@ -323,17 +374,33 @@ impl SigmaRules {
                     id: Arc::clone(&self.metas[i].id),
                 });
             }
+        });
+    }
+
+    /// Builds every bucket's prefilter once all rules are in.
+    fn finish(&mut self) {
+        let compiled = &self.compiled;
+        self.win_all.finish(compiled);
+        for ch in self.win_channels.values_mut() {
+            ch.any.finish(compiled);
+            for b in ch.by_id.values_mut() {
+                b.finish(compiled);
+            }
+        }
+        for b in self.sources.values_mut() {
+            b.finish(compiled);
         }
     }
 
     fn add_route(&mut self, index: u32, route: &Route) {
         match route {
-            Route::WinAll => self.win_all.push(index),
+            Route::WinAll => self.win_all.rules.push(index),
             Route::WinChannel(ch) => self
                 .win_channels
                 .entry((*ch).into())
                 .or_default()
                 .any
+                .rules
                 .push(index),
             Route::WinEvent(ch, id) => self
                 .win_channels
@@ -342,8 +409,14 @@ impl SigmaRules {
                 .by_id
                 .entry(*id)
                 .or_default()
+                .rules
                 .push(index),
-            Route::Source(key) => self.sources.entry(key.clone()).or_default().push(index),
+            Route::Source(key) => self
+                .sources
+                .entry(key.clone())
+                .or_default()
+                .rules
+                .push(index),
         }
     }
 }

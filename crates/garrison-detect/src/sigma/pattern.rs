@@ -79,7 +79,7 @@ impl StrPat {
     /// Compiles a wildcard string.
     pub(crate) fn from_tokens(toks: &[Tok], cased: bool) -> Result<Self, String> {
         let ascii = toks.iter().all(|t| match t {
-            Tok::Lit(s) => s.is_ascii(),
+            Tok::Lit(s) => ascii_foldable(s),
             _ => true,
         });
         // Plain shapes, when case folding is ASCII (or not needed).
@@ -127,6 +127,15 @@ impl StrPat {
     }
 }
 
+/// Whether ASCII case folding is all the case folding `s` needs: its
+/// non-ASCII characters (emoji, CJK, dashes, ...) have no case.
+pub(crate) fn ascii_foldable(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_ascii()
+            || (c.to_lowercase().eq(std::iter::once(c)) && c.to_uppercase().eq(std::iter::once(c)))
+    })
+}
+
 fn eq(a: &str, b: &str, cased: bool) -> bool {
     if cased {
         a == b
@@ -138,9 +147,12 @@ fn eq(a: &str, b: &str, cased: bool) -> bool {
 /// One automaton finding any of `needles` (ASCII case folded unless
 /// `cased`).
 pub(crate) fn contains_automaton(needles: &[&str], fold: bool) -> Result<AhoCorasick, String> {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(fold)
+    let mut b = AhoCorasick::builder();
+    b.ascii_case_insensitive(fold);
+    b.clone()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(needles)
+        .or_else(|_| b.build(needles))
         .map_err(|e| format!("cannot build a substring matcher: {e}"))
 }
 
