@@ -274,33 +274,44 @@ fn network_category_keys(category: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-/// The source keys of a non-Windows event, from its parser and fields
-/// (at most four).
+/// Calls `f` with each source key of a non-Windows event (from its
+/// parser and fields), built on the stack: no allocation.
 pub(crate) fn source_keys<'a>(
     parser: &str,
     get: impl Fn(&str) -> Option<&'a str>,
-    out: &mut Vec<String>,
+    mut f: impl FnMut(&str),
 ) {
+    let mut buf = [0u8; 160];
+    let mut with = |prefix: &str, rest: &str| {
+        let n = prefix.len() + rest.len();
+        if let Some(b) = buf.get_mut(..n) {
+            b[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            b[prefix.len()..].copy_from_slice(rest.as_bytes());
+            if let Ok(k) = std::str::from_utf8(b) {
+                f(k);
+            }
+        }
+    };
     match parser {
         "suricata" => {
-            out.push("suricata".to_owned());
+            with("suricata", "");
             if let Some(t) = get("suricata.eve.event_type") {
-                out.push(format!("suricata:{t}"));
+                with("suricata:", t);
             }
         }
         "zeek" => {
-            out.push("zeek".to_owned());
+            with("zeek", "");
             if let Some(log) = get("event.dataset").and_then(|d| d.strip_prefix("zeek.")) {
-                out.push(format!("zeek:{log}"));
+                with("zeek:", log);
             }
         }
         "rfc5424" | "rfc3164" => {
-            out.push("syslog".to_owned());
+            with("syslog", "");
             if let Some(app) = get("process.name") {
-                out.push(format!("syslog:app:{app}"));
+                with("syslog:app:", app);
             }
-            if let Some(f) = get("log.syslog.facility.name") {
-                out.push(format!("syslog:facility:{f}"));
+            if let Some(fac) = get("log.syslog.facility.name") {
+                with("syslog:facility:", fac);
             }
         }
         _ => {}

@@ -312,13 +312,25 @@ impl SigmaRules {
 
     /// As [`SigmaRules::matches`], for a parser name and fields.
     pub fn matches_fields(&self, parser: &str, fields: &Fields, out: &mut Vec<RuleMatch>) {
-        let mut table: [Option<&Value>; MAX_SLOTS] = [None; MAX_SLOTS];
-        let nslots = self.slots.len().min(MAX_SLOTS);
+        // The slot table is cleared for every event: keep it as small as
+        // the rules allow.
+        match self.slots.len() {
+            0..=256 => self.matches_in::<256>(parser, fields, out),
+            257..=1024 => self.matches_in::<1024>(parser, fields, out),
+            _ => self.matches_in::<MAX_SLOTS>(parser, fields, out),
+        }
+    }
+
+    fn matches_in<const N: usize>(&self, parser: &str, fields: &Fields, out: &mut Vec<RuleMatch>) {
+        let mut table: [Option<&Value>; N] = [None; N];
+        let nslots = self.slots.len().min(N);
         let mut channel = None;
         let mut event_id = None;
         for (name, value) in fields.iter() {
-            if let Some(&s) = self.slots.get(name) {
-                table[usize::from(s)] = Some(value);
+            if let Some(&s) = self.slots.get(name)
+                && let Some(slot) = table.get_mut(usize::from(s))
+            {
+                *slot = Some(value);
             }
             match name {
                 "winlog.channel" => channel = value.as_str(),
@@ -353,15 +365,16 @@ impl SigmaRules {
         if self.sources.is_empty() {
             return;
         }
-        // Non-Windows: at most a few source keys; building them allocates
-        // only for parsers that have routed rules.
-        let mut keys = Vec::new();
-        logsource::source_keys(parser, |n| fields.get_str(n), &mut keys);
-        for k in &keys {
-            if let Some(list) = self.sources.get(k.as_str()) {
-                self.run(list, &ev, out);
-            }
-        }
+        // Non-Windows: at most a few source keys.
+        logsource::source_keys(
+            parser,
+            |n| fields.get_str(n),
+            |k| {
+                if let Some(list) = self.sources.get(k) {
+                    self.run(list, &ev, out);
+                }
+            },
+        );
     }
 
     fn run(&self, bucket: &Bucket, ev: &Eval<'_>, out: &mut Vec<RuleMatch>) {

@@ -198,7 +198,14 @@ impl Bucket {
         if self.filtered.is_empty() {
             return;
         }
-        let mut marks = [0u8; MAX_FILTERED];
+        if self.filtered.len() <= 256 {
+            self.filtered_candidates(ev, &mut [0u8; 256], f);
+        } else {
+            self.filtered_candidates(ev, &mut [0u8; MAX_FILTERED], f);
+        }
+    }
+
+    fn filtered_candidates(&self, ev: &Eval<'_>, marks: &mut [u8], mut f: impl FnMut(u32)) {
         let marks = &mut marks[..self.filtered.len()];
         let mut any = false;
         for g in &self.groups {
