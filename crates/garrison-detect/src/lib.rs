@@ -1,6 +1,7 @@
 //! Garrison's correlation: what the detection pipeline computes from events
-//! and the tenant's inventory. The [`asset_index`] and the
-//! [`indicator_index`]; Sigma rules, thresholds and scoring will join them.
+//! and the tenant's inventory: the [`asset_index`], the [`indicator_index`],
+//! [`enrich`]ment, [`sigma`] rules, threshold and sequence rules
+//! ([`correlation`]), [`alerts`] and their [`scoring`].
 //!
 //! This crate is pure: it does no IO, knows nothing of databases, HTTP or
 //! async runtimes, and is given the time rather than reading a clock.
@@ -13,6 +14,7 @@ pub mod correlation;
 pub mod enrich;
 pub mod indicator_index;
 pub mod scoring;
+pub mod sigma;
 
 pub use asset_index::{AssetIndex, AssetProfile, DEFAULT_ZONE, Lookup, RangeProfile};
 pub use indicator_index::{IndexError, IndicatorHit, IndicatorIndex, IndicatorIndexBuilder};
