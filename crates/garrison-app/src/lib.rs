@@ -12,6 +12,7 @@ pub mod intel;
 pub mod inventory;
 pub mod offenses;
 pub mod password;
+pub mod rules;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub struct App {
     throttle: throttle::LoginThrottle,
     /// Per-tenant asset indexes, rebuilt when the inventory version moves.
     asset_indexes: Arc<inventory::index::AssetIndexes>,
+    /// Detection rules and the indicator index, shared with the pipeline.
+    detection: Arc<events::detection::Detection>,
     /// The ingest pipeline, started by `start_pipeline` (the binary) or on
     /// first use.
     pipeline: std::sync::OnceLock<Arc<events::pipeline::Pipeline>>,
@@ -82,6 +85,7 @@ impl App {
     ) -> Self {
         let throttle = throttle::LoginThrottle::new(settings.throttle.clone());
         let asset_indexes = Arc::new(inventory::index::AssetIndexes::new(store.clone()));
+        let detection = Arc::new(events::detection::Detection::new(store.clone()));
         Self {
             store,
             clock,
@@ -89,6 +93,7 @@ impl App {
             settings,
             throttle,
             asset_indexes,
+            detection,
             pipeline: std::sync::OnceLock::new(),
             ingest_sources: events::observe::Registry::default(),
         }

@@ -93,6 +93,11 @@ impl Role {
             // Triage is the MSSP's analysts' work; customers read their
             // offenses and the comments shared with them.
             P::OffenseTriage => matches!(self, Self::MsspAdmin | Self::MsspAnalyst),
+            // Detection content is the MSSP's engineering.
+            P::RuleManage => matches!(
+                self,
+                Self::MsspAdmin | Self::MsspEngineer | Self::MsspAnalyst
+            ),
             // Indicators of a tenant (and the MSSP-wide ones that match
             // its events) are read like its inventory.
             P::IndicatorRead => true,
@@ -182,6 +187,8 @@ pub enum Permission {
     /// Work the offense queue: assign, comment, close (false positive with
     /// a suppression, benign, true positive), reopen, ask for escalation.
     OffenseTriage,
+    /// Load detection rules (MSSP-wide) and set which fire for a tenant.
+    RuleManage,
     /// See a tenant's indicators, the MSSP-wide ones and their sightings.
     IndicatorRead,
     /// Import and revoke a tenant's own indicators.

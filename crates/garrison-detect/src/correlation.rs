@@ -261,6 +261,31 @@ impl Compiled {
     }
 }
 
+/// Files of correlation rules larger than this are refused.
+pub const MAX_RULE_FILE_BYTES: usize = 64 * 1024;
+
+/// Reads and checks one rule written in YAML.
+///
+/// # Errors
+/// What is wrong, naming the part (YAML position or field).
+pub fn from_yaml(text: &str) -> Result<Compiled, String> {
+    if text.len() > MAX_RULE_FILE_BYTES {
+        return Err(format!("larger than {MAX_RULE_FILE_BYTES} bytes"));
+    }
+    let rule: CorrelationRule = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+    Compiled::new(rule)
+}
+
+/// Whether a YAML text is a correlation rule of ours rather than Sigma: it
+/// says `kind: threshold` or `kind: sequence` at the top level.
+#[must_use]
+pub fn looks_like_correlation(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_end();
+        l == "kind: threshold" || l == "kind: sequence"
+    })
+}
+
 /// What fired: the rule (index in the set), the key and the events that
 /// made it, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -649,6 +674,29 @@ mod tests {
         assert!(parse_window("0s").is_err());
         assert!(parse_window("8d").is_err());
         assert_eq!(parse_window("2h"), Ok(Duration::from_secs(7200)));
+    }
+
+    #[test]
+    fn rules_read_from_yaml_and_refuse_what_is_wrong() {
+        let c = from_yaml(
+            "id: bf\ntitle: Brute force\nkind: sequence\nlevel: high\ngroup_by: [source.ip]\nwindow: 10m\nsteps:\n  - where: { event.category: authentication, event.outcome: failure }\n    count: 5\n  - where: { event.category: authentication, event.outcome: [success, unknown] }\n",
+        )
+        .expect("valid");
+        assert_eq!(c.rule.steps.len(), 2);
+        assert_eq!(c.rule.steps[0].count, 5);
+        assert_eq!(c.window_ms, 600_000);
+        assert!(looks_like_correlation("id: x\nkind: threshold\n"));
+        assert!(!looks_like_correlation(
+            "title: x\ndetection:\n  kind: threshold\n"
+        ));
+        let e = from_yaml(
+            "id: x\ntitle: y\nkind: threshold\ngroup_by: [a]\nwindow: 1m\ncount: 3\nsurprise: 1\n",
+        )
+        .expect_err("unknown field");
+        assert!(e.contains("surprise"), "{e}");
+        let e = from_yaml("id: x\ntitle: y\nkind: sometimes\n").expect_err("bad kind");
+        assert!(e.contains("kind"), "{e}");
+        assert!(from_yaml(&"#".repeat(MAX_RULE_FILE_BYTES + 1)).is_err());
     }
 
     #[test]

@@ -26,3 +26,7 @@ CREATE TABLE rules_version (
     version BIGINT NOT NULL
 );
 INSERT INTO rules_version (id, version) VALUES (1, 0);
+
+-- The indicator index is rebuilt when the newest change to an indicator
+-- moves (an import, an update, a revocation all set `updated_at`).
+CREATE INDEX indicators_updated ON indicators (updated_at);

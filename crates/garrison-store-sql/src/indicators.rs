@@ -411,6 +411,15 @@ impl IndicatorStore for SqlStore {
         rows.iter().map(indicator).collect()
     }
 
+    async fn indicators_stamp(&self) -> StoreResult<(i64, i64)> {
+        let row = sqlx::query("SELECT MAX(updated_at) AS latest FROM indicators")
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        let latest: Option<i64> = crate::row::get(&row, "latest")?;
+        Ok((0, latest.unwrap_or(0)))
+    }
+
     async fn record_sightings(&self, sightings: &[Sighting]) -> StoreResult<u64> {
         if sightings.is_empty() {
             return Ok(0);

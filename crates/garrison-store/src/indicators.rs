@@ -170,6 +170,10 @@ pub trait IndicatorStore: Send + Sync {
     /// one transaction; one already recorded (same indicator and event) is
     /// a no-op. Returns how many were new.
     async fn record_sightings(&self, sightings: &[Sighting]) -> StoreResult<u64>;
+    /// What the indicator index was built from: (0, the latest
+    /// `updated_at` of any indicator, 0 when none). An import, an update or
+    /// a revocation moves it.
+    async fn indicators_stamp(&self) -> StoreResult<(i64, i64)>;
     /// The latest sightings (newest first, at most `limit`) of a visible
     /// indicator in the tenants of `access`; `NotFound` when the indicator
     /// is not visible.

@@ -210,8 +210,24 @@ pub enum ImportCommand {
     /// imported again updates its indicators (same scope, type, value and
     /// source) instead of adding new ones. See docs/intel.md.
     Intel(IntelArgs),
+    /// Detection rules for every tenant: a folder (searched for .yml and
+    /// .yaml files) or one file of Sigma rules as SigmaHQ writes them, or
+    /// Garrison's threshold and sequence rules (docs/correlation-rules.md).
+    /// A file whose rules all load is stored (replacing the file of the
+    /// same path loaded before); every rule that fails is listed with the
+    /// reason. Tenants switch rules off or add exceptions in the portal.
+    Rules(RulesArgs),
     /// Print a CSV template for asset lists.
     Template,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A folder of rules (searched recursively) or one rule file.
+    pub path: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

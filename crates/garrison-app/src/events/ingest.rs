@@ -150,6 +150,7 @@ impl App {
                     self.clock.clone(),
                     settings,
                     self.asset_indexes.clone(),
+                    self.detection.clone(),
                 ))
             })
             .clone()

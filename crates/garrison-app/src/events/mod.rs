@@ -4,6 +4,7 @@
 //! feed), how ingestion is observed (counters, queue depth, lag) and
 //! retention.
 
+pub mod detection;
 pub mod http;
 pub mod ingest;
 pub mod lag;

@@ -66,6 +66,7 @@ use garrison_ingest::{Context, parse};
 use garrison_store::Store;
 use serde::Serialize;
 
+use super::detection::{Detection, Raised};
 use super::live::{LIVE_CAPACITY, LiveFeed};
 use crate::inventory::index::AssetIndexes;
 use tokio::sync::Notify;
@@ -218,6 +219,8 @@ struct Shared {
     store: Arc<dyn Store>,
     /// The tenants' asset indexes, for enrichment.
     assets: Arc<AssetIndexes>,
+    /// Rules and indicators, for detection.
+    detection: Arc<Detection>,
     clock: Arc<dyn Clock>,
     settings: PipelineSettings,
     counters: Mutex<HashMap<TenantId, TenantCounters>>,
@@ -261,6 +264,7 @@ impl Pipeline {
         clock: Arc<dyn Clock>,
         settings: PipelineSettings,
         assets: Arc<AssetIndexes>,
+        detection: Arc<Detection>,
     ) -> Self {
         let settings = PipelineSettings {
             batch_size: settings.batch_size.max(1),
@@ -282,6 +286,7 @@ impl Pipeline {
         let shared = Arc::new(Shared {
             store,
             assets,
+            detection,
             clock,
             settings,
             counters: Mutex::new(HashMap::new()),
@@ -528,10 +533,11 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
     let mut ring: Vec<FailedLine> = Vec::new();
     // Enrichment: the tenant's asset index (at once, after the first).
     let assets = shared.assets.for_pipeline(tenant).await;
-    // Detection: what each event raises, recorded after the events.
-    let weights = garrison_core::offense::Weights::default();
-    let mut alerts: Vec<garrison_core::offense::NewAlert> = Vec::new();
     let now = shared.clock.now();
+    // Detection: what each event raises, recorded after the events.
+    let (rules, indicators) = shared.detection.current(now).await;
+    let weights = garrison_core::offense::Weights::default();
+    let mut raised = Raised::default();
     for m in messages {
         let token = m.receipt.map(|r| r.token);
         let i = if let Some(i) = groups
@@ -558,9 +564,13 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
                 if let Some(assets) = &assets {
                     garrison_detect::enrich::enrich(&mut e.fields, assets);
                 }
-                if let Some(a) = garrison_detect::alerts::sensor_alert(&e, weights) {
-                    alerts.push(a);
-                }
+                shared.detection.detect(
+                    rules.as_deref(),
+                    indicators.as_deref(),
+                    weights,
+                    &e,
+                    &mut raised,
+                );
                 g.events.push(e);
             }
             Err(reason) => {
@@ -573,7 +583,13 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
     let window = i64::try_from(shared.settings.offense_window.as_millis()).unwrap_or(i64::MAX);
     let stored: garrison_store::StoreResult<Vec<u64>> = async {
         let stored = shared.store.insert_event_groups(&batches).await?;
-        shared.store.record_alerts(&alerts, window, now).await?;
+        shared
+            .store
+            .record_alerts(&raised.alerts, window, now)
+            .await?;
+        if !raised.sightings.is_empty() {
+            shared.store.record_sightings(&raised.sightings).await?;
+        }
         Ok(stored)
     }
     .await;

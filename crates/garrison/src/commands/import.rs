@@ -10,7 +10,7 @@ use garrison_core::asset::{Import, ImportKind, ImportStatus};
 use garrison_scan::{Format, Progress};
 use serde_json::json;
 
-use crate::cli::{ImportCommand, IntelArgs, VulndbArgs};
+use crate::cli::{ImportCommand, IntelArgs, RulesArgs, VulndbArgs};
 use crate::commands::admin::operator;
 use crate::config::Config;
 use crate::runtime;
@@ -24,6 +24,7 @@ pub async fn import(config: &Config, cmd: ImportCommand) -> Result<bool> {
         }
         ImportCommand::Vulndb(a) => return vulndb(config, a).await,
         ImportCommand::Intel(a) => return intel(config, a).await,
+        ImportCommand::Rules(a) => return rules(config, a).await,
         ImportCommand::Assets(a) => (ImportKind::Assets, a),
         ImportCommand::Scan(a) => (ImportKind::Scan, a),
     };
@@ -178,6 +179,143 @@ async fn intel(config: &Config, args: IntelArgs) -> Result<bool> {
     }
     if let Some(e) = &done.error {
         bail!("{name}: {e}");
+    }
+    Ok(true)
+}
+
+/// A file's origin and its text (or why it could not be read).
+type Named = (String, String);
+
+/// Rule files under `root` (or `root` itself): `(origin, text)` with the
+/// origin the path below `root` (forward slashes), and the files that could
+/// not be read.
+fn rule_files(root: &std::path::Path) -> (Vec<Named>, Vec<Named>) {
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    let base = if root.is_dir() {
+        root.to_path_buf()
+    } else {
+        root.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    while let Some(path) = stack.pop() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_dir() {
+            if path != root && name.starts_with('.') {
+                continue;
+            }
+            match std::fs::read_dir(&path) {
+                Ok(entries) => stack.extend(entries.filter_map(|e| e.ok().map(|e| e.path()))),
+                Err(e) => unreadable.push((path.display().to_string(), e.to_string())),
+            }
+            continue;
+        }
+        let yaml = std::path::Path::new(&name)
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"));
+        if !yaml && path != root {
+            continue;
+        }
+        let origin = path
+            .strip_prefix(&base)
+            .unwrap_or(&path)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        match std::fs::metadata(&path) {
+            Ok(m) if m.len() > garrison_app::rules::MAX_RULE_FILE_BYTES as u64 => {
+                unreadable.push((
+                    origin,
+                    format!(
+                        "larger than {} bytes",
+                        garrison_app::rules::MAX_RULE_FILE_BYTES
+                    ),
+                ));
+                continue;
+            }
+            Err(e) => {
+                unreadable.push((origin, e.to_string()));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => files.push((origin, text)),
+                Err(_) => unreadable.push((origin, "not UTF-8 text".to_owned())),
+            },
+            Err(e) => unreadable.push((origin, e.to_string())),
+        }
+    }
+    files.sort();
+    (files, unreadable)
+}
+
+/// `garrison import rules PATH`: as the operator, for every tenant.
+async fn rules(config: &Config, args: RulesArgs) -> Result<bool> {
+    if !args.path.exists() {
+        bail!(
+            "{} does not exist; give a folder of .yml rules or one rule file",
+            args.path.display()
+        );
+    }
+    let started = Instant::now();
+    let (files, unreadable) = rule_files(&args.path);
+    if files.is_empty() && unreadable.is_empty() {
+        bail!("{}: no .yml or .yaml file found", args.path.display());
+    }
+    let opened = runtime::open(config).await?;
+    let app = runtime::app(config, &opened);
+    let bar = indicatif::ProgressBar::new_spinner()
+        .with_message(format!("checking {} rule files", files.len()));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let result = app.import_rules(&operator(), files).await;
+    bar.finish_and_clear();
+    let mut done = result?;
+    done.files += unreadable.len() as u64;
+    done.failed
+        .extend(
+            unreadable
+                .into_iter()
+                .map(|(origin, reason)| garrison_app::rules::FailedRule {
+                    origin,
+                    rule: None,
+                    reason,
+                }),
+        );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&done)?);
+    } else {
+        println!(
+            "Read {} rule files from {} in {:.1} s",
+            done.files,
+            args.path.display(),
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "  stored: new {}, replaced {}, unchanged {} ({} rules); failed: {}",
+            done.stored.new,
+            done.stored.updated,
+            done.stored.unchanged,
+            done.rules,
+            done.failed.len()
+        );
+        println!(
+            "  rules loaded now, all files together: {}",
+            done.total_rules
+        );
+        for f in &done.failed {
+            match &f.rule {
+                Some(r) => println!("    {} ({r}): {}", f.origin, f.reason),
+                None => println!("    {}: {}", f.origin, f.reason),
+            }
+        }
     }
     Ok(true)
 }
