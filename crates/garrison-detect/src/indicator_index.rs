@@ -869,6 +869,20 @@ impl IndicatorIndex {
         self.len() == 0
     }
 
+    /// The heap memory it holds, in bytes (for metrics and sizing).
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.entries.capacity() * size_of::<Entry>()
+            + self.directory.capacity() * size_of::<u32>()
+            + self.filter.capacity() * size_of::<[u64; 8]>()
+            + self.arena.capacity()
+            + self.tenants.capacity() * size_of::<TenantId>()
+            + self.v4.nets.capacity() * size_of::<Net<u32>>()
+            + self.v6.nets.capacity() * size_of::<Net<u128>>()
+            + (self.v4.parents.capacity() + self.v6.parents.capacity()) * size_of::<u32>()
+    }
+
     /// Appends to `out` a hit for each indicator that one of `fields`
     /// matches, for an event of `tenant` (its own indicators and the
     /// MSSP-wide ones). Allocates nothing when nothing matches. Returns
