@@ -478,6 +478,11 @@ fn normalize_email(v: &str) -> Result<(IndicatorKind, String), IndicatorError> {
     if local.is_empty() || local.len() > 64 {
         return Err(bad("the local part has 1 to 64 characters"));
     }
+    // A leading `=`, `+`, `-` would make the stored value a spreadsheet
+    // formula; such addresses are legal but not worth that risk.
+    if local.starts_with(['=', '+', '-']) {
+        return Err(bad("the local part starts with '=', '+' or '-'"));
+    }
     if local.contains(['@', '<', '>', '"', ',', ';', '\\']) {
         return Err(bad(
             "the local part holds characters addresses do not use unquoted",
@@ -553,9 +558,10 @@ impl<'a> UrlView<'a> {
         if !host.is_ascii() {
             return Err("internationalised host names must be given in punycode (xn--...)");
         }
-        if host
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'\\')
+        if !host.starts_with('[')
+            && !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         {
             return Err("the host holds characters a host name cannot");
         }

@@ -303,7 +303,10 @@ fn lookups(c: &mut Criterion) {
             .iter()
             .map(|f| index.matches(tenants[0], f, &mut out))
             .sum();
-        println!("1M index: {eh} hits in {EVENTS} EVE events, {fh} in {EVENTS} firewall events");
+        println!(
+            "1M index ({} MiB): {eh} hits in {EVENTS} EVE events, {fh} in {EVENTS} firewall events",
+            index.memory_bytes() >> 20
+        );
     }
 
     let mut g = c.benchmark_group("indicator_lookup_1m");
@@ -329,6 +332,10 @@ fn builds(c: &mut Criterion) {
     g.sample_size(10);
     for n in [1_000_000_usize, 10_000_000] {
         let set = indicators(n, 0xb111_d000 + n as u64, &tenants);
+        println!(
+            "{n} indicators: index of {} MiB",
+            IndicatorIndex::build(&set, now).memory_bytes() >> 20
+        );
         g.measurement_time(Duration::from_secs(if n > 1_000_000 { 90 } else { 20 }));
         g.bench_function(format!("{}m", n / 1_000_000), |b| {
             b.iter(|| black_box(IndicatorIndex::build(black_box(&set), now)));

@@ -206,36 +206,57 @@ impl IndicatorStore for SqlStore {
                     counts.unchanged += 1;
                 }
             }
-            let mut values_seen: Vec<&str> = chunk.iter().map(|w| w.value.as_str()).collect();
-            values_seen.sort_unstable();
-            values_seen.dedup();
-            let sql = format!(
-                "SELECT id, kind, value, source, confidence, valid_from, valid_until, tlp, tags \
-                 FROM indicators WHERE scope_key = $1 AND value IN ({})",
-                crate::placeholders(2, values_seen.len())
-            );
-            let mut q = sqlx::query(safe(sql)).bind(scope_key.clone());
-            for v in &values_seen {
-                q = q.bind((*v).to_owned());
+            // The stored rows of the chunk's keys, one query per kind so
+            // that the key's index answers (scope, kind, value IN ...).
+            let mut by_kind: Vec<(IndicatorKind, Vec<&str>)> = Vec::new();
+            for w in chunk {
+                match by_kind.iter_mut().find(|(k, _)| *k == w.kind) {
+                    Some((_, vs)) => vs.push(w.value.as_str()),
+                    None => by_kind.push((w.kind, vec![w.value.as_str()])),
+                }
             }
-            let rows = q.fetch_all(tx.conn()).await.map_err(db_err)?;
             let mut existing: HashMap<(String, String, String), Stored> = HashMap::new();
-            for row in &rows {
-                existing.insert(
-                    (
-                        text(row, "kind")?,
-                        text(row, "value")?,
-                        text(row, "source")?,
-                    ),
-                    Stored {
-                        id: text(row, "id")?,
-                        confidence: int(row, "confidence")?,
-                        valid_from: int(row, "valid_from")?,
-                        valid_until: opt_ts(row, "valid_until")?.map(Timestamp::as_millis),
-                        tlp: text(row, "tlp")?,
-                        tags: text(row, "tags")?,
-                    },
+            for (kind, mut values_seen) in by_kind {
+                values_seen.sort_unstable();
+                values_seen.dedup();
+                // Anonymous parameters on SQLite (see `rows_per_insert`).
+                let list = match self.backend {
+                    Backend::Sqlite => vec!["?"; values_seen.len()].join(", "),
+                    Backend::Postgres => crate::placeholders(3, values_seen.len()),
+                };
+                let (scope_ph, kind_ph) = match self.backend {
+                    Backend::Sqlite => ("?", "?"),
+                    Backend::Postgres => ("$1", "$2"),
+                };
+                let sql = format!(
+                    "SELECT id, kind, value, source, confidence, valid_from, valid_until, tlp, \
+                     tags FROM indicators WHERE scope_key = {scope_ph} AND kind = {kind_ph} \
+                     AND value IN ({list})"
                 );
+                let mut q = sqlx::query(safe(sql))
+                    .bind(scope_key.clone())
+                    .bind(kind.as_str());
+                for v in &values_seen {
+                    q = q.bind((*v).to_owned());
+                }
+                let rows = q.fetch_all(tx.conn()).await.map_err(db_err)?;
+                for row in &rows {
+                    existing.insert(
+                        (
+                            text(row, "kind")?,
+                            text(row, "value")?,
+                            text(row, "source")?,
+                        ),
+                        Stored {
+                            id: text(row, "id")?,
+                            confidence: int(row, "confidence")?,
+                            valid_from: int(row, "valid_from")?,
+                            valid_until: opt_ts(row, "valid_until")?.map(Timestamp::as_millis),
+                            tlp: text(row, "tlp")?,
+                            tags: text(row, "tags")?,
+                        },
+                    );
+                }
             }
             let mut inserts: Vec<&IndicatorWrite> = Vec::new();
             let mut writes: Vec<usize> = last.into_values().collect();

@@ -158,6 +158,8 @@ fn urls_have_lower_case_scheme_and_host() {
     refused(K::Url, "http://host:port/");
     refused(K::Url, "1http://x.example/");
     refused(K::Url, "http://bücher.example/");
+    refused(K::Url, "=HYPERLINK(x)/y");
+    refused(K::Url, "http://a b/");
 }
 
 #[test]
@@ -177,6 +179,8 @@ fn hashes_emails_and_fingerprints() {
     refused(K::Email, "nobody");
     refused(K::Email, "@b.example");
     refused(K::Email, "a@b");
+    refused(K::Email, "=1+1@evil.example");
+    refused(K::Email, "-x@evil.example");
     let ja4 = "t13d1516h2_8daaf6152771_b186095e22b6";
     assert_eq!(norm(K::Ja4, &ja4.to_ascii_uppercase()).1, ja4);
     refused(K::Ja4, "t13d1516h2_8daaf6152771");
@@ -288,11 +292,13 @@ mod properties {
             }
         }
 
-        /// Detection never panics and what it finds is normalised.
+        /// Detection never panics, what it finds is normalised, and no
+        /// stored value starts like a spreadsheet formula.
         #[test]
-        fn detection_is_total(raw in "\\PC{0,100}") {
+        fn detection_is_total(raw in "[=+@-]?\\PC{0,100}") {
             if let Ok((k, v)) = IndicatorKind::detect(&raw) {
                 prop_assert_eq!(k.normalize(&v), Ok((k, v.clone())));
+                prop_assert!(!v.starts_with(['=', '+', '-', '@']), "{}", v);
             }
         }
     }

@@ -447,3 +447,38 @@ fn the_parallel_sort_keeps_every_entry() {
     assert_eq!(entries.len(), 1_200_000);
     assert!(entries.windows(2).all(|w| w[0].hash <= w[1].hash));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text in any indicator-bearing field: no panic, and a hit
+        /// only for an indicator whose value the text normalises to.
+        #[test]
+        fn any_field_text_is_matched_safely(
+            name in proptest::sample::select(vec![
+                "source.ip", "dns.question.name", "url.full", "url.original",
+                "file.hash.sha256", "email.from.address", "tls.client.ja3",
+                "tls.client.ja4", "related.hosts",
+            ]),
+            text in "\\PC{0,300}",
+        ) {
+            let d = ind(M, "evil.example");
+            let a = ind(M, "192.0.2.1");
+            let index = IndicatorIndex::build([&d, &a], t(1));
+            let mut f = Fields::new();
+            f.set(name, Value::from(text.as_str()));
+            f.set("url.domain", Value::from(text.as_str()));
+            let mut out = Vec::new();
+            index.matches(TenantId::new(), &f, &mut out);
+            for h in &out {
+                let lower = text.to_ascii_lowercase();
+                prop_assert!(
+                    lower.contains("evil.example") || lower.contains("192.0.2.1"),
+                    "{h:?} for {text:?}"
+                );
+            }
+        }
+    }
+}

@@ -229,3 +229,45 @@ fn corpus_feeds_read_completely() {
     }
     assert!(files >= 40, "the corpus has the intel lists ({files})");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the bytes, the reader ends, never panics, numbers
+        /// every item with a line that exists, and yields only normalised
+        /// values.
+        #[test]
+        fn any_bytes_are_read_safely(
+            bytes in proptest::collection::vec(any::<u8>(), 0..2000),
+            csv in any::<bool>(),
+        ) {
+            let format = if csv { FeedFormat::Csv } else { FeedFormat::Txt };
+            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let reader = FeedReader::new(&bytes[..], format, FeedDefaults::new("p"));
+            for item in reader {
+                match item {
+                    FeedItem::Indicator { line, write } => {
+                        prop_assert!(line >= 1 && line <= lines);
+                        prop_assert_eq!(
+                            write.kind.normalize(&write.value),
+                            Ok((write.kind, write.value.clone()))
+                        );
+                    }
+                    FeedItem::Rejected(r) => prop_assert!(r.line >= 1 && r.line <= lines),
+                }
+            }
+        }
+
+        /// Lines of plausible feed text, with a header.
+        #[test]
+        fn csv_like_text_is_read_safely(
+            rows in proptest::collection::vec("[a-z0-9.:/@,\" =+-]{0,40}", 0..30),
+        ) {
+            let text = format!("type,value,tags\n{}", rows.join("\n"));
+            let n = FeedReader::new(text.as_bytes(), FeedFormat::Csv, FeedDefaults::new("p")).count();
+            prop_assert!(n <= rows.len() * 2 + 1);
+        }
+    }
+}
