@@ -238,12 +238,14 @@ fn build() -> Builder {
     use Access::{Api, Login, Portal, Public};
     use api::{
         audit as a_audit, events as a_events, ingest as a_ingest, inventory as inv, me,
-        offenses as a_offenses, tenants as a_tenants, tokens as a_tokens, users as a_users,
+        offenses as a_offenses, rules as a_rules, tenants as a_tenants, tokens as a_tokens,
+        users as a_users,
     };
     use portal::{
         account, audit as p_audit, events as p_events, home, imports as p_imports,
         ingestion as p_ingestion, inventory as p_inv, login, offenses as p_offenses,
-        sources as p_sources, tenants as p_tenants, tokens as p_tokens, users as p_users,
+        rules as p_rules, sources as p_sources, tenants as p_tenants, tokens as p_tokens,
+        users as p_users,
     };
 
     Builder {
@@ -393,6 +395,23 @@ fn build() -> Builder {
         a_offenses::comment,
     )
     .get(Api, "/api/v1/suppressions", a_offenses::suppressions)
+    // Rules
+    .get(Api, "/api/v1/rules", a_rules::list)
+    .get(
+        Api,
+        "/api/v1/tenants/{tenant_id}/rules",
+        a_rules::tenant_settings,
+    )
+    .put(
+        Api,
+        "/api/v1/tenants/{tenant_id}/rules/{rule_id}",
+        a_rules::set_tenant_setting,
+    )
+    .post(
+        Api,
+        "/api/v1/tenants/{tenant_id}/rules/{rule_id}/test",
+        a_rules::test,
+    )
     .get(Api, "/api/v1/ingest-tokens", a_ingest::list_tokens)
     .post(
         Api,
@@ -515,6 +534,9 @@ fn build() -> Builder {
         "/offenses/{offense_id}/comments",
         p_offenses::comment,
     )
+    // Portal: rules
+    .get(Portal, "/rules", p_rules::list)
+    .post(Portal, "/tenants/{tenant_id}/rules", p_rules::switch)
     // Portal: events
     .get(Portal, "/events", p_events::list)
     .get(Portal, "/events/stream", p_events::stream)

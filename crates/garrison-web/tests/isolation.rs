@@ -842,6 +842,23 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/api/v1/suppressions",
         case(true, all(200)).query("?tenant={tenant_id}"),
     );
+    // Rules: everyone reads them; MSSP staff switch them per tenant.
+    add(M::GET, "/api/v1/rules", case(false, all(200)));
+    add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/rules",
+        case(true, all(200)),
+    );
+    add(
+        M::PUT,
+        "/api/v1/tenants/{tenant_id}/rules/{rule_id}",
+        case(true, only(MSSP_STAFF, 200, 403)).body(|_, _| Body::Json(json!({"enabled": true}))),
+    );
+    add(
+        M::POST,
+        "/api/v1/tenants/{tenant_id}/rules/{rule_id}/test",
+        case(true, all(200)).body(|_, _| Body::Json(json!({"hours": 1}))),
+    );
     // Ingest tokens: MSSP admins and engineers manage them.
     add(
         M::GET,
@@ -1122,6 +1139,17 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/offenses",
         case(true, all(200)).query("?tenant={tenant_id}&status=all"),
     );
+    add(
+        M::GET,
+        "/rules",
+        case(true, all(200)).query("?tenant={tenant_id}&test=garrison-port-scan&hours=1"),
+    );
+    add(
+        M::POST,
+        "/tenants/{tenant_id}/rules",
+        case(true, only(MSSP_STAFF, 303, 403))
+            .body(|_, _| form(&[("rule_id", "garrison-port-scan"), ("state", "on")])),
+    );
     add(M::GET, "/offenses/{offense_id}", case(true, all(200)));
     add(
         M::POST,
@@ -1184,6 +1212,7 @@ fn fill(template: &str, ids: &Ids) -> String {
         .replace("{event_id}", &ids.event)
         .replace("{ingest_token_id}", &ids.ingest_token)
         .replace("{offense_id}", &ids.offense)
+        .replace("{rule_id}", "garrison-port-scan")
         .replace("{file}", "app.css")
 }
 

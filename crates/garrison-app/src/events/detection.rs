@@ -198,6 +198,63 @@ impl RuleSet {
         out
     }
 
+    /// Runs one rule over `events` (newest first, as searches return them)
+    /// for a test: (the rule id, how many matched, the first 100 ids).
+    #[must_use]
+    pub fn replay(
+        &self,
+        rule_id: &str,
+        tenant: TenantId,
+        mut events: Vec<Event>,
+    ) -> (String, u64, Vec<garrison_core::EventId>) {
+        events.reverse();
+        let mut matched = 0_u64;
+        let mut ids = Vec::new();
+        let mut hit = |id| {
+            matched += 1;
+            if ids.len() < 100 {
+                ids.push(id);
+            }
+        };
+        if let Some(index) = self.sigma.index_of(rule_id) {
+            let mut hits: Vec<RuleMatch> = Vec::new();
+            for e in &events {
+                hits.clear();
+                self.sigma.matches(e, &mut hits);
+                if hits.iter().any(|h| h.index == index)
+                    && self.allowed_ignoring_switch(tenant, rule_id, &e.fields)
+                {
+                    hit(e.id);
+                }
+            }
+        } else if let Some(i) = self.correlation.iter().position(|c| c.rule.id == rule_id) {
+            let one = [self.correlation[i].clone()];
+            let mut state = CorrelationState::default();
+            let mut fired = Vec::new();
+            for e in &events {
+                fired.clear();
+                state.observe(&one, e, &mut fired);
+                if !fired.is_empty() && self.allowed_ignoring_switch(tenant, rule_id, &e.fields) {
+                    hit(e.id);
+                }
+            }
+        }
+        (rule_id.to_owned(), matched, ids)
+    }
+
+    /// The tenant's exceptions, not its switch.
+    fn allowed_ignoring_switch(&self, tenant: TenantId, rule_id: &str, fields: &Fields) -> bool {
+        self.tenants
+            .get(&tenant)
+            .and_then(|t| t.exceptions.get(rule_id))
+            .is_none_or(|list| {
+                !list.iter().any(|ex| {
+                    ex.iter()
+                        .all(|(name, want)| fields.get(name).is_some_and(|v| text_is(v, want)))
+                })
+            })
+    }
+
     /// Whether the set holds a rule with this id.
     #[must_use]
     pub fn has_rule(&self, id: &str) -> bool {

@@ -12,6 +12,7 @@ pub mod ingestion;
 pub mod inventory;
 pub mod login;
 pub mod offenses;
+pub mod rules;
 pub mod sources;
 pub mod tenants;
 pub mod tokens;
@@ -124,6 +125,9 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "range-created" => "The network range was added.",
         "range-deleted" => "The network range was removed.",
         "retention-saved" => "The event retention was saved; older events go at the next purge.",
+        "rule-switched" => {
+            "The rule was switched for the tenant; the pipeline picks it up within seconds."
+        }
         "offense-assigned" => "The offense's assignee was changed.",
         "offense-closed" => "The offense was closed.",
         "offense-reopened" => "The offense was reopened.",
@@ -197,6 +201,9 @@ impl Layout {
         }
         if p.can(Permission::EventRead) {
             nav.push(("Events", "/events"));
+        }
+        if p.role().is_mssp() {
+            nav.push(("Rules", "/rules"));
         }
         nav.push(("Assets", "/assets"));
         nav.push(("Findings", "/findings"));
