@@ -345,6 +345,46 @@ async fn demo_is_idempotent_and_each_run_prints_a_working_password() {
         items.iter().all(|e| e["tenant_id"] == acme_id),
         "acme's events only"
     );
+    // The stream raises offenses: attacks from the MSSP's threat feed and
+    // exploits of CVEs open on acme's hosts; acme sees its own only.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let offenses = loop {
+        let page: Value = http
+            .get(format!("{}/api/v1/offenses?limit=200", second.url))
+            .bearer_auth(&acme_token)
+            .send()
+            .await
+            .expect("offenses")
+            .json()
+            .await
+            .expect("json");
+        let kinds: std::collections::BTreeSet<String> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|o| o["detector_kind"].as_str().map(str::to_owned))
+            .collect();
+        // A failure guard, not a timing assertion.
+        if (kinds.contains("indicator") && kinds.contains("sensor"))
+            || std::time::Instant::now() > deadline
+        {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let list = offenses["items"].as_array().expect("items");
+    assert!(
+        list.iter().any(|o| o["detector_kind"] == "indicator"),
+        "the demo feed's addresses are seen: {offenses}"
+    );
+    assert!(
+        list.iter().any(|o| o["detector_kind"] == "sensor"
+            && o["explanation"][2]
+                .as_str()
+                .is_some_and(|w| w.contains("open on the destination"))),
+        "an exploit of an open CVE ranks with its reason: {offenses}"
+    );
+    assert!(list.iter().all(|o| o["tenant_id"] == acme_id));
     drop(second);
     let tenants: Value = serde_json::from_str(&g.ok(&["tenant", "list", "--json"])).expect("json");
     assert_eq!(

@@ -648,10 +648,7 @@ impl Detection {
                             h.field
                         ),
                     ),
-                    Part::of(
-                        f64::from(h.confidence) / 10.0,
-                        format!("the indicator's confidence is {} of 100", h.confidence),
-                    ),
+                    indicator_credibility(h.kind, h.confidence),
                     weights,
                 );
                 a.key = garrison_core::offense::OffenseKey {
@@ -671,6 +668,22 @@ impl Detection {
     }
 }
 
+/// Credibility of an indicator match: its confidence, but at most 7 for
+/// an address or network (shared hosting, NAT and Tor make an address
+/// circumstantial evidence).
+fn indicator_credibility(kind: garrison_core::indicator::IndicatorKind, confidence: u8) -> Part {
+    use garrison_core::indicator::IndicatorKind as K;
+    let c = f64::from(confidence) / 10.0;
+    let mut p = Part::of(
+        c,
+        format!("the indicator's confidence is {confidence} of 100"),
+    );
+    if matches!(kind, K::Ipv4 | K::Ipv6 | K::Cidr) && c > 7.0 {
+        p.set(7.0, "an address is circumstantial evidence: at most 7");
+    }
+    p
+}
+
 /// Severity of an indicator match by kind: a file hash names malware, an
 /// address may be shared infrastructure.
 fn indicator_severity(kind: garrison_core::indicator::IndicatorKind) -> f64 {
@@ -680,5 +693,33 @@ fn indicator_severity(kind: garrison_core::indicator::IndicatorKind) -> f64 {
         K::Url => 7.0,
         K::Domain | K::Email | K::Ja3 | K::Ja4 => 6.0,
         _ => 5.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use garrison_core::indicator::IndicatorKind;
+
+    use super::*;
+
+    #[test]
+    fn an_address_is_trusted_at_most_seven_a_hash_as_much_as_its_confidence() {
+        let ip = indicator_credibility(IndicatorKind::Ipv4, 90);
+        assert!((ip.value - 7.0).abs() < f64::EPSILON);
+        assert!(ip.reasons.iter().any(|r| r.text.contains("circumstantial")));
+        let hash = indicator_credibility(IndicatorKind::Sha256, 90);
+        assert!((hash.value - 9.0).abs() < f64::EPSILON);
+        let low = indicator_credibility(IndicatorKind::Ipv4, 40);
+        assert!((low.value - 4.0).abs() < f64::EPSILON);
+        assert!(
+            indicator_severity(IndicatorKind::Sha256) > indicator_severity(IndicatorKind::Ipv4)
+        );
+    }
+
+    #[test]
+    fn the_built_in_rules_load() {
+        let set = RuleSet::build(1, &[], Vec::new());
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        assert_eq!(set.correlation.len(), BUILTIN_RULES.len());
     }
 }

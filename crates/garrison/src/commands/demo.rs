@@ -128,6 +128,13 @@ const TENANTS: &[DemoTenant] = &[
     },
 ];
 
+/// The MSSP's demo blocklist: addresses the demo's attacks come from (a
+/// Tor exit and scanners seen in public honeypot data), MSSP-wide.
+const DEMO_FEED: &str = "type,value,confidence,source,tlp,tags\n\
+ipv4,185.220.101.34,90,mssp-blocklist,green,tor-exit\n\
+ipv4,45.155.205.233,80,mssp-blocklist,green,scanner\n\
+ipv4,193.142.146.7,75,mssp-blocklist,amber,brute-force\n";
+
 /// CISA KEV entries (CC0) for the CVEs the demo scans report.
 const KEV_EXCERPT: &str = include_str!("../../demo/kev-excerpt.json");
 
@@ -242,6 +249,25 @@ async fn seed_inventory(app: &App, op: &Principal, tenant_ids: &[TenantId]) -> R
     std::fs::write(&kev, KEV_EXCERPT)?;
     app.import_vulndb(op, &kev, None, Arc::new(Progress::default()))
         .await?;
+    // The MSSP's own threat feed: some of the addresses the demo's attacks
+    // come from, so that their events match indicators (and are sighted).
+    let feed = dir.path().join("mssp-blocklist.csv");
+    std::fs::write(&feed, DEMO_FEED)?;
+    let mut defaults = garrison_app::intel::feed::FeedDefaults::new("mssp-blocklist");
+    defaults.confidence = 80;
+    app.import_intel(
+        op,
+        garrison_app::intel::IntelImport {
+            path: feed,
+            file_name: "mssp-blocklist.csv".to_owned(),
+            format: garrison_app::intel::feed::FeedFormat::Csv,
+            target: garrison_app::intel::IntelTarget::Mssp,
+            defaults,
+        },
+        Arc::new(Progress::default()),
+    )
+    .await
+    .context("importing the demo threat feed")?;
 
     // Decisions people made: Acme's file server holds the finance share,
     // so someone raised it to critical; the line 3 HMI cannot be patched
