@@ -211,6 +211,45 @@ impl TestApp {
         }
     }
 
+    /// Imports an asset list or scan report given as text into the
+    /// tenant, as the operator, through the real importers.
+    ///
+    /// # Panics
+    /// When the import fails or rejects anything.
+    pub async fn import_text(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        kind: garrison_core::asset::ImportKind,
+        text: &str,
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write the file");
+        let import = self
+            .app
+            .run_import(
+                &self.operator(),
+                garrison_app::inventory::ImportFile {
+                    tenant,
+                    path,
+                    file_name: name.to_owned(),
+                    format: None,
+                    zone: None,
+                    kind,
+                    delete_after: false,
+                },
+                Arc::new(garrison_app::inventory::Progress::default()),
+            )
+            .await
+            .expect("import");
+        assert_eq!(
+            import.status,
+            garrison_core::asset::ImportStatus::Completed,
+            "{import:?}"
+        );
+    }
+
     pub async fn tenant(&self, slug: &str) -> Tenant {
         self.app
             .create_tenant(&self.operator(), slug, &format!("{slug} Ltd"))

@@ -10,36 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use garrison_app::events::ingest::Format;
-use garrison_app::inventory::{ImportFile, Progress};
-use garrison_core::asset::{ImportKind, ImportStatus};
+use garrison_app::inventory::Progress;
+use garrison_core::asset::ImportKind;
 use garrison_core::event::{Event, Value};
 use garrison_core::{Principal, TenantId};
 use garrison_store::{EventQuery, MAX_EVENT_PAGE};
 use garrison_testkit::{TestApp, wait_for};
-
-async fn import(t: &TestApp, tenant: TenantId, name: &str, kind: ImportKind, csv: &str) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    std::fs::write(&path, csv).expect("write csv");
-    let import = t
-        .app
-        .run_import(
-            &t.operator(),
-            ImportFile {
-                tenant,
-                path,
-                file_name: name.to_owned(),
-                format: None,
-                zone: None,
-                kind,
-                delete_after: false,
-            },
-            Arc::new(Progress::default()),
-        )
-        .await
-        .expect("import");
-    assert_eq!(import.status, ImportStatus::Completed, "{import:?}");
-}
 
 /// A Suricata alert from the internet to `dest` naming `cve` in its
 /// signature.
@@ -93,16 +69,14 @@ async fn events_carry_their_tenants_asset_context() {
     let t = TestApp::new().await;
     let acme = t.tenant("acme").await.id;
     let globex = t.tenant("globex").await.id;
-    import(
-        &t,
+    t.import_text(
         acme,
         "assets.csv",
         ImportKind::Assets,
         "ip,hostname,criticality,regulations\n10.0.0.5,rdp-gw,critical,pci-dss\n",
     )
     .await;
-    import(
-        &t,
+    t.import_text(
         acme,
         "scan.csv",
         ImportKind::Scan,
@@ -112,8 +86,7 @@ async fn events_carry_their_tenants_asset_context() {
     )
     .await;
     // The same address in another tenant: another asset, nothing open.
-    import(
-        &t,
+    t.import_text(
         globex,
         "assets.csv",
         ImportKind::Assets,
@@ -176,8 +149,7 @@ async fn events_carry_their_tenants_asset_context() {
 async fn an_inventory_change_reaches_enrichment_without_stopping_ingestion() {
     let t = TestApp::new().await;
     let acme = t.tenant("acme").await.id;
-    import(
-        &t,
+    t.import_text(
         acme,
         "assets.csv",
         ImportKind::Assets,
@@ -187,8 +159,7 @@ async fn an_inventory_change_reaches_enrichment_without_stopping_ingestion() {
     let got = ingest(&t, acme, &[alert("10.0.0.9", 80, "CVE-2021-44228")]).await;
     assert!(got[0].fields.get("garrison.destination.asset.id").is_none());
 
-    import(
-        &t,
+    t.import_text(
         acme,
         "more.csv",
         ImportKind::Assets,

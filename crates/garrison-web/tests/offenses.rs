@@ -10,36 +10,12 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use garrison_app::events::ingest::Format;
-use garrison_app::inventory::{ImportFile, Progress};
-use garrison_core::asset::{ImportKind, ImportStatus};
+use garrison_app::inventory::Progress;
+use garrison_core::asset::ImportKind;
 use garrison_core::{Role, TenantId};
 use garrison_store::OffenseQuery;
 use garrison_testkit::TestApp;
 use serde_json::Value;
-
-async fn import(t: &TestApp, tenant: TenantId, name: &str, kind: ImportKind, csv: &str) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    std::fs::write(&path, csv).expect("write csv");
-    let import = t
-        .app
-        .run_import(
-            &t.operator(),
-            ImportFile {
-                tenant,
-                path,
-                file_name: name.to_owned(),
-                format: None,
-                zone: None,
-                kind,
-                delete_after: false,
-            },
-            Arc::new(Progress::default()),
-        )
-        .await
-        .expect("import");
-    assert_eq!(import.status, ImportStatus::Completed, "{import:?}");
-}
 
 fn alert(src: &str, dest: &str, sid: u32, signature: &str) -> String {
     let signature = signature.replace('"', "\\\"");
@@ -73,16 +49,14 @@ async fn an_attack_on_an_open_cve_outranks_the_same_attack_elsewhere_and_says_wh
     let t = TestApp::new().await;
     let acme = t.tenant("acme").await.id;
     let globex = t.tenant("globex").await.id;
-    import(
-        &t,
+    t.import_text(
         acme,
         "assets.csv",
         ImportKind::Assets,
         "ip,hostname,criticality\n10.0.0.5,rdp-gw,high\n10.0.0.6,rdp-2,high\n",
     )
     .await;
-    import(
-        &t,
+    t.import_text(
         acme,
         "scan.csv",
         ImportKind::Scan,
