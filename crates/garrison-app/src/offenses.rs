@@ -342,4 +342,69 @@ impl App {
         require(p, Permission::OffenseRead)?;
         Ok(self.store.list_suppressions(&p.access(), tenant).await?)
     }
+
+    /// The tenant's magnitude weights (the defaults unless it set its own).
+    ///
+    /// # Errors
+    /// `NotFound` for a tenant the principal does not see.
+    pub async fn magnitude_weights(
+        &self,
+        p: &Principal,
+        tenant: TenantId,
+    ) -> AppResult<garrison_core::offense::Weights> {
+        let scope = crate::admin::scope(p, tenant)?;
+        self.store.find_tenant(&scope).await?;
+        require(p, Permission::OffenseRead)?;
+        Ok(self
+            .store
+            .magnitude_weights(&p.access())
+            .await?
+            .into_iter()
+            .find(|(t, _)| *t == tenant)
+            .map(|(_, w)| w)
+            .unwrap_or_default())
+    }
+
+    /// Sets how much severity, credibility and relevance weigh in the
+    /// tenant's offense magnitudes (each 0 to 10, not all 0). New alerts
+    /// use them within seconds; open offenses are re-scored as alerts
+    /// join them.
+    ///
+    /// # Errors
+    /// `NotFound` for a tenant the principal does not see; `Forbidden`
+    /// without [`Permission::TenantSettingsManage`]; `Invalid` naming
+    /// `weights`.
+    pub async fn set_magnitude_weights(
+        &self,
+        p: &Principal,
+        tenant: TenantId,
+        weights: garrison_core::offense::Weights,
+    ) -> AppResult<garrison_core::offense::Weights> {
+        let scope = crate::admin::scope(p, tenant)?;
+        self.store.find_tenant(&scope).await?;
+        require(p, Permission::TenantSettingsManage)?;
+        if !weights.is_valid()
+            || weights.severity > 10
+            || weights.credibility > 10
+            || weights.relevance > 10
+        {
+            return Err(AppError::invalid(
+                "weights",
+                "each weight from 0 to 10, not all 0",
+            ));
+        }
+        let now = self.clock.now();
+        let entry = AuditEntry::by(p, now, Action::TenantUpdated)
+            .tenant(Some(tenant))
+            .target(format!("tenant:{tenant}:magnitude-weights"))
+            .details(&json!({
+                "severity": weights.severity,
+                "credibility": weights.credibility,
+                "relevance": weights.relevance,
+            }));
+        self.store
+            .set_magnitude_weights(&scope, weights, now, &entry)
+            .await?;
+        Ok(weights)
+    }
 }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
-use garrison_core::{TenantAccess, TenantId, TenantScope};
+use garrison_core::offense::Weights;
+use garrison_core::{TenantAccess, TenantId, TenantScope, Timestamp};
 use garrison_store::{RuleFile, RuleFileCounts, RuleStore, StoreError, StoreResult, TenantRule};
 use sqlx::AnyConnection;
 
@@ -154,6 +155,56 @@ impl RuleStore for SqlStore {
         .bind(i64::from(s.enabled))
         .bind(exceptions)
         .bind(s.updated_at.as_millis())
+        .execute(tx.conn())
+        .await
+        .map_err(db_err)?;
+        bump(tx.conn()).await?;
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn magnitude_weights(
+        &self,
+        access: &TenantAccess,
+    ) -> StoreResult<Vec<(TenantId, Weights)>> {
+        let mut b = Binds::default();
+        let Some(wh) = b.access(access, "tenant_id", None) else {
+            return Ok(Vec::new());
+        };
+        let rows = b
+            .apply(sqlx::query(safe(format!(
+                "SELECT tenant_id, weights FROM tenant_magnitude_weights WHERE 1 = 1{wh} ORDER BY tenant_id"
+            ))))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok((parse(r, "tenant_id")?, from_json(r, "weights")?)))
+            .collect()
+    }
+
+    async fn set_magnitude_weights(
+        &self,
+        scope: &TenantScope,
+        weights: Weights,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let json =
+            serde_json::to_string(&weights).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM tenant_magnitude_weights WHERE tenant_id = $1")
+            .bind(scope.tenant_id().to_string())
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO tenant_magnitude_weights (tenant_id, weights, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(scope.tenant_id().to_string())
+        .bind(json)
+        .bind(at.as_millis())
         .execute(tx.conn())
         .await
         .map_err(db_err)?;

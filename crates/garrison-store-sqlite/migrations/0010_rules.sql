@@ -30,3 +30,12 @@ INSERT INTO rules_version (id, version) VALUES (1, 0);
 -- The indicator index is rebuilt when the newest change to an indicator
 -- moves (an import, an update, a revocation all set `updated_at`).
 CREATE INDEX indicators_updated ON indicators (updated_at);
+
+-- A tenant's weights of severity, credibility and relevance in offense
+-- magnitudes (JSON of garrison_core::offense::Weights); no row means the
+-- defaults. A change moves the rules version so that the pipeline reloads.
+CREATE TABLE tenant_magnitude_weights (
+    tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),
+    weights TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -3249,6 +3249,29 @@ pub async fn rule_files_and_tenant_settings(f: &Fixture) {
             .await,
         Err(StoreError::NotFound)
     ));
+    // Magnitude weights: per tenant, scoped, moving the rules version.
+    let w = garrison_core::offense::Weights {
+        severity: 1,
+        credibility: 2,
+        relevance: 7,
+    };
+    let before = store.rules_version().await.expect("version");
+    store
+        .set_magnitude_weights(&scope(a), w, t(3), &audit(Action::TenantUpdated))
+        .await
+        .expect("weights");
+    assert!(store.rules_version().await.expect("version") > before);
+    assert_eq!(
+        store.magnitude_weights(&access_of(&[a])).await.expect("a"),
+        vec![(a, w)]
+    );
+    assert!(
+        store
+            .magnitude_weights(&access_of(&[b]))
+            .await
+            .expect("b")
+            .is_empty()
+    );
 }
 
 fn iw(raw: &str, source: &str, confidence: u8) -> crate::IndicatorWrite {

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
+use garrison_core::offense::Weights;
 use garrison_core::{TenantAccess, TenantId, TenantScope, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +65,19 @@ pub trait RuleStore: Send + Sync {
         &self,
         scope: &TenantScope,
         setting: &TenantRule,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The magnitude weights of the tenants in `access` that set their own.
+    async fn magnitude_weights(
+        &self,
+        access: &TenantAccess,
+    ) -> StoreResult<Vec<(TenantId, Weights)>>;
+    /// Sets a tenant's magnitude weights (moves the rules version).
+    async fn set_magnitude_weights(
+        &self,
+        scope: &TenantScope,
+        weights: Weights,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> StoreResult<()>;
 }

@@ -395,6 +395,16 @@ fn build() -> Builder {
         a_offenses::comment,
     )
     .get(Api, "/api/v1/suppressions", a_offenses::suppressions)
+    .get(
+        Api,
+        "/api/v1/tenants/{tenant_id}/magnitude-weights",
+        a_offenses::weights,
+    )
+    .put(
+        Api,
+        "/api/v1/tenants/{tenant_id}/magnitude-weights",
+        a_offenses::set_weights,
+    )
     // Rules
     .get(Api, "/api/v1/rules", a_rules::list)
     .get(

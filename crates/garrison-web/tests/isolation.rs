@@ -842,6 +842,18 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/api/v1/suppressions",
         case(true, all(200)).query("?tenant={tenant_id}"),
     );
+    // Magnitude weights: read by all, set by tenant settings managers.
+    add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/magnitude-weights",
+        case(true, all(200)),
+    );
+    add(
+        M::PUT,
+        "/api/v1/tenants/{tenant_id}/magnitude-weights",
+        case(true, only(ADMINS, 200, 403))
+            .body(|_, _| Body::Json(json!({"severity": 3, "credibility": 3, "relevance": 4}))),
+    );
     // Rules: everyone reads them; MSSP staff switch them per tenant.
     add(M::GET, "/api/v1/rules", case(false, all(200)));
     add(

@@ -351,3 +351,79 @@ async fn a_false_positive_suppression_counts_what_it_stops_and_expires_on_time()
         .await;
     assert_eq!(r.json()[0]["suppressed"], 3, "nothing counted after expiry");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_weights_change_the_magnitude_of_its_new_offenses() {
+    let t = TestApp::new().await;
+    let acme = t.tenant("acme").await.id;
+    let globex = t.tenant("globex").await.id;
+    let (admin, _) = t
+        .user("admin@acme.test", Role::CustomerAdmin, Some(acme))
+        .await;
+    let api = t.client().with_bearer(&t.token_for(&admin.email).await);
+    let path = format!("/api/v1/tenants/{acme}/magnitude-weights");
+    let r = api.api(Method::GET, &path, None).await;
+    assert_eq!(r.json()["relevance"], 4, "the defaults: {}", r.body);
+    let r = api
+        .api(
+            Method::PUT,
+            &path,
+            Some(serde_json::json!({"severity": 1, "credibility": 0, "relevance": 0})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = api
+        .api(
+            Method::PUT,
+            &path,
+            Some(serde_json::json!({"severity": 0, "credibility": 0, "relevance": 0})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = api
+        .api(
+            Method::PUT,
+            &format!("/api/v1/tenants/{globex}/magnitude-weights"),
+            Some(serde_json::json!({"severity": 1, "credibility": 1, "relevance": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Severity alone counts now: a Suricata priority-1 alert is 8.0,
+    // whatever it aims at (the pipeline picks the weights up at once for a
+    // tenant it has not seen yet).
+    ingest(&t, acme, &[alert("203.0.113.9", "10.9.9.9", 1, BLUEKEEP)]).await;
+    ingest(&t, globex, &[alert("203.0.113.9", "10.9.9.9", 1, BLUEKEEP)]).await;
+    let op = t.operator();
+    let mine = t
+        .app
+        .list_offenses(
+            &op,
+            &OffenseQuery {
+                tenant: Some(acme),
+                ..OffenseQuery::default()
+            },
+        )
+        .await
+        .expect("offenses");
+    assert!(
+        (mine.items[0].magnitude() - 8.0).abs() < 1e-9,
+        "{:?}",
+        mine.items[0].breakdown
+    );
+    assert_eq!(mine.items[0].breakdown.weights.relevance, 0);
+    let theirs = t
+        .app
+        .list_offenses(
+            &op,
+            &OffenseQuery {
+                tenant: Some(globex),
+                ..OffenseQuery::default()
+            },
+        )
+        .await
+        .expect("offenses");
+    assert_eq!(
+        theirs.items[0].breakdown.weights.relevance, 4,
+        "globex keeps the defaults"
+    );
+}

@@ -81,6 +81,8 @@ pub struct RuleSet {
     pub correlation_origins: Vec<String>,
     pub errors: Vec<RuleError>,
     tenants: HashMap<TenantId, TenantSettings>,
+    /// Tenants' own magnitude weights.
+    weights: HashMap<TenantId, Weights>,
 }
 
 impl RuleSet {
@@ -145,7 +147,14 @@ impl RuleSet {
             correlation_origins,
             errors,
             tenants,
+            weights: HashMap::new(),
         }
+    }
+
+    /// The magnitude weights of the tenant's offenses.
+    #[must_use]
+    pub fn weights_for(&self, tenant: TenantId) -> Weights {
+        self.weights.get(&tenant).copied().unwrap_or_default()
     }
 
     /// Whether the rule may fire on this tenant's event.
@@ -366,9 +375,15 @@ impl Detection {
                 None,
             )
             .await?;
-        let set = tokio::task::spawn_blocking(move || RuleSet::build(version, &files, settings))
-            .await
-            .map_err(|e| garrison_store::StoreError::Backend(format!("building rules: {e}")))?;
+        let weights = self
+            .store
+            .magnitude_weights(&garrison_core::Principal::system("detection").access())
+            .await?;
+        let mut set =
+            tokio::task::spawn_blocking(move || RuleSet::build(version, &files, settings))
+                .await
+                .map_err(|e| garrison_store::StoreError::Backend(format!("building rules: {e}")))?;
+        set.weights = weights.into_iter().collect();
         let set = Arc::new(set);
         tracing::info!(
             version,

@@ -536,7 +536,10 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
     let now = shared.clock.now();
     // Detection: what each event raises, recorded after the events.
     let (rules, indicators) = shared.detection.current(now).await;
-    let weights = garrison_core::offense::Weights::default();
+    let weights = rules
+        .as_deref()
+        .map(|r| r.weights_for(tenant))
+        .unwrap_or_default();
     let mut raised = Raised::default();
     for m in messages {
         let token = m.receipt.map(|r| r.token);

@@ -227,9 +227,10 @@ impl Modify for BearerAuth {
         ingest::ingest, ingest::list_tokens, ingest::create_token, ingest::revoke_token,
         offenses::list, offenses::show, offenses::assign, offenses::close, offenses::reopen,
         offenses::escalate, offenses::comment, offenses::suppressions,
+        offenses::weights, offenses::set_weights,
         rules::list, rules::tenant_settings, rules::set_tenant_setting, rules::test,
     ),
-    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto, offenses::CommentDto, offenses::SuppressionDto, offenses::AssignRequest, offenses::CloseRequest, offenses::EscalateRequest, offenses::CommentRequest, rules::RulesDto, rules::RuleDto, rules::FailedRuleDto, rules::TenantRuleDto, rules::TestRequest, rules::RuleTestDto))
+    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto, offenses::CommentDto, offenses::SuppressionDto, offenses::AssignRequest, offenses::CloseRequest, offenses::EscalateRequest, offenses::CommentRequest, offenses::WeightsDto, rules::RulesDto, rules::RuleDto, rules::FailedRuleDto, rules::TenantRuleDto, rules::TestRequest, rules::RuleTestDto))
 )]
 pub struct ApiDoc;
 

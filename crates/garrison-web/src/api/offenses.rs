@@ -445,3 +445,61 @@ pub async fn suppressions(
     let list = s.app().list_suppressions(&p, tenant).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
+
+/// How much severity, credibility and relevance weigh in a tenant's
+/// offense magnitudes (each 0 to 10, not all 0).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsDto {
+    pub severity: u8,
+    pub credibility: u8,
+    pub relevance: u8,
+}
+
+impl From<garrison_core::offense::Weights> for WeightsDto {
+    fn from(w: garrison_core::offense::Weights) -> Self {
+        Self {
+            severity: w.severity,
+            credibility: w.credibility,
+            relevance: w.relevance,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/magnitude-weights", tag = "offenses",
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = WeightsDto), (status = 404, body = ErrorBody)))]
+pub async fn weights(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<WeightsDto>> {
+    Ok(Json(
+        s.app()
+            .magnitude_weights(&p, parse_id(&tenant)?)
+            .await?
+            .into(),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/magnitude-weights", tag = "offenses", request_body = WeightsDto,
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = WeightsDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_weights(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(tenant): Path<String>,
+    Body(req): Body<WeightsDto>,
+) -> ApiResult<Json<WeightsDto>> {
+    let w = garrison_core::offense::Weights {
+        severity: req.severity,
+        credibility: req.credibility,
+        relevance: req.relevance,
+    };
+    Ok(Json(
+        s.app()
+            .set_magnitude_weights(&p, parse_id(&tenant)?, w)
+            .await?
+            .into(),
+    ))
+}
