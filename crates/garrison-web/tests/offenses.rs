@@ -221,6 +221,10 @@ async fn an_attack_on_an_open_cve_outranks_the_same_attack_elsewhere_and_says_wh
     assert!(r.body.contains("CVE-2019-0708"));
     assert!(r.body.contains("rdp-gw"));
     assert!(r.body.contains("id=\"breakdown\""));
+    let at = r.body.find("id=\"offense-timeline\"").expect("a timeline");
+    let timeline = &r.body[at..at + r.body[at..].find("</ol>").expect("its end")];
+    assert!(timeline.contains("offense opened"), "{timeline}");
+    assert!(timeline.contains("BlueKeep"), "{timeline}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

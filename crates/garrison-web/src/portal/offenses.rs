@@ -180,6 +180,7 @@ struct OffensePage {
     escalation: String,
     comments: Vec<CommentRow>,
     suppressions: Vec<String>,
+    timeline: Vec<(String, &'static str, String)>,
 }
 
 struct CommentRow {
@@ -251,7 +252,43 @@ pub async fn show(
             )
         })
         .collect();
+    // The timeline: the events, comments and triage steps, in time order.
+    let mut timeline: Vec<(garrison_core::Timestamp, &'static str, String)> = d
+        .events
+        .iter()
+        .map(|e| {
+            let what = e
+                .fields
+                .get_str("rule.name")
+                .or_else(|| e.fields.get_str("message"))
+                .unwrap_or(e.original.as_str());
+            (e.timestamp, "event", what.chars().take(160).collect())
+        })
+        .collect();
+    timeline.extend(d.comments.iter().map(|c| {
+        let what = format!(
+            "{}{}: {}",
+            c.author,
+            if c.shared { "" } else { " (MSSP only)" },
+            c.body.chars().take(160).collect::<String>()
+        );
+        (c.created_at, "comment", what)
+    }));
+    timeline.push((o.created_at, "opened", "offense opened".to_owned()));
+    if let Some(at) = o.escalation_requested_at {
+        timeline.push((at, "escalation", "escalation requested".to_owned()));
+    }
+    if let Some(at) = o.closed_at {
+        let how = o.resolution.map_or("closed", |r| r.as_str());
+        timeline.push((at, "closed", format!("closed as {how}")));
+    }
+    timeline.sort_by_key(|(at, _, _)| *at);
+    let timeline = timeline
+        .into_iter()
+        .map(|(at, kind, text)| (at.short(), kind, text))
+        .collect();
     let page = OffensePage {
+        timeline,
         id: o.id.to_string(),
         can_triage: p.can(Permission::OffenseTriage),
         is_open: o.status == garrison_core::offense::OffenseStatus::Open,
