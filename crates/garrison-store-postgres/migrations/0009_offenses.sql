@@ -50,6 +50,8 @@ CREATE TABLE alerts (
 );
 -- The first events of an offense, linked (at most garrison_core::offense::OFFENSE_EVENT_LINKS).
 CREATE INDEX alerts_offense ON alerts (offense_id, at);
+-- Retention deletes a tenant's alerts with its events.
+CREATE INDEX alerts_tenant_at ON alerts (tenant_id, at);
 
 -- Analysts' comments on an offense; `shared` ones are shown to the
 -- tenant's people, the others are MSSP-internal.

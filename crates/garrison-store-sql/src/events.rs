@@ -378,9 +378,19 @@ impl EventStore for SqlStore {
             tx.commit().await?;
             purged += done;
             if done < u64::try_from(PURGE_SLICE).unwrap_or(0) {
-                return Ok(purged);
+                break;
             }
         }
+        // The alerts of those events go too (their offenses keep counts).
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM alerts WHERE tenant_id = $1 AND at < $2")
+            .bind(scope.tenant_id().to_string())
+            .bind(older_than.as_millis())
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?;
+        tx.commit().await?;
+        Ok(purged)
     }
 
     async fn event_retention_days(&self, scope: &TenantScope) -> StoreResult<u32> {

@@ -2882,6 +2882,19 @@ pub async fn offenses_group_alerts_score_and_stay_in_their_tenant(f: &Fixture) {
         .await
         .expect("events");
     assert_eq!(events, vec![batch[0].event_id, batch[1].event_id]);
+    // Retention takes the alerts with the events; the offense stays.
+    store
+        .purge_events(&scope(b), t(120_000))
+        .await
+        .expect("purge b");
+    assert_eq!(
+        store
+            .offense_events(&only_a, top.id, 100)
+            .await
+            .expect("a untouched")
+            .len(),
+        2
+    );
 
     // Later than the window after the last alert: a new offense.
     let late = new_alert(a, 60_000 + 2 * hour, "1", "203.0.113.9", 2.0);
@@ -2926,6 +2939,34 @@ pub async fn offenses_group_alerts_score_and_stay_in_their_tenant(f: &Fixture) {
         store.offense_events(&only_b, top.id, 10).await,
         Err(StoreError::NotFound)
     ));
+    let theirs_id = theirs.items[0].id;
+    assert!(
+        store
+            .offense_events(&only_b, theirs_id, 10)
+            .await
+            .expect("b's")
+            .is_empty(),
+        "purged with b's events"
+    );
+    store
+        .purge_events(&scope(a), t(10 * hour))
+        .await
+        .expect("purge a");
+    assert!(
+        store
+            .offense_events(&only_a, top.id, 100)
+            .await
+            .expect("a")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .find_offense(&only_a, top.id)
+            .await
+            .expect("kept")
+            .event_count,
+        2
+    );
     let filtered = store
         .list_offenses(
             &only_a,
