@@ -263,6 +263,22 @@ fn dns(rng: &mut Rng, now: Timestamp, client: &Host, resolver: IpAddr) -> String
 }
 
 /// One second's lines of a tenant: (source id, line).
+/// An exploit attempt on one of the scene's open vulnerabilities, when it
+/// has any.
+fn exploit(rng: &mut Rng, now: Timestamp, scene: &Scene) -> Option<(&'static str, String)> {
+    if scene.targets.is_empty() {
+        return None;
+    }
+    let t = rng.pick(&scene.targets).clone();
+    let exposed: Vec<&Host> = scene.hosts.iter().filter(|h| h.exposed).collect();
+    let h = if exposed.is_empty() {
+        rng.pick(&scene.hosts)
+    } else {
+        *rng.pick(&exposed)
+    };
+    Some(("demo:suricata", ids_alert(rng, now, h, Some(&t))))
+}
+
 pub fn tick(rng: &mut Rng, now: Timestamp, scene: &Scene) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if scene.hosts.is_empty() {
@@ -284,10 +300,8 @@ pub fn tick(rng: &mut Rng, now: Timestamp, scene: &Scene) -> Vec<(&'static str, 
         let h = edge(rng);
         out.push(("demo:suricata", ids_alert(rng, now, h, None)));
     }
-    if rng.chance(8) && !scene.targets.is_empty() {
-        let t = rng.pick(&scene.targets).clone();
-        let h = edge(rng);
-        out.push(("demo:suricata", ids_alert(rng, now, h, Some(&t))));
+    if rng.chance(8) {
+        out.extend(exploit(rng, now, scene));
     }
     let linux: Vec<&Host> = scene.hosts.iter().filter(|h| !h.windows).collect();
     if !linux.is_empty() && rng.chance(30) {
@@ -389,11 +403,18 @@ pub fn spawn(app: Arc<App>, clock: Arc<dyn Clock>, scenes: Vec<Scene>) {
         let mut rng = Rng::new(clock.now().as_millis().unsigned_abs());
         let mut tick_timer = tokio::time::interval(Duration::from_secs(1));
         tick_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut first = true;
         loop {
             tick_timer.tick().await;
             let now = clock.now();
             for s in &scenes {
-                let batch: Vec<RawLine> = tick(&mut rng, now, s)
+                let mut lines = tick(&mut rng, now, s);
+                // The first second always brings an exploit attempt, so a
+                // fresh demo shows one at the top of its offense queue.
+                if first {
+                    lines.extend(exploit(&mut rng, now, s));
+                }
+                let batch: Vec<RawLine> = lines
                     .into_iter()
                     .map(|(source, line)| RawLine {
                         id: EventId::new(),
@@ -413,6 +434,7 @@ pub fn spawn(app: Arc<App>, clock: Arc<dyn Clock>, scenes: Vec<Scene>) {
                     }
                 }
             }
+            first = false;
         }
     });
 }
