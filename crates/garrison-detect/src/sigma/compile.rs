@@ -11,8 +11,8 @@ use super::condition;
 use super::logsource::{self, LogSource};
 use super::pattern::{self, Cmp, Pat, RefKind, StrPat, Tok};
 use super::{
-    Compiled, Detection, FieldRef, Fx, Item, Level, LoadError, MAX_SLOTS, RuleMeta, SigmaRules,
-    Test,
+    Compiled, Detection, FieldRef, Fx, Item, Level, LitKind, Lits, LoadError, MAX_SLOTS, NO_BIT,
+    RuleMeta, SigmaRules, Test,
 };
 
 /// The largest rule file accepted.
@@ -335,7 +335,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
                 Yaml::Sequence(items) => items.clone(),
                 other => vec![other.clone()],
             };
-            let (any_contains, pats, all, _) = compile_values(&mods, &values, ls, slots)?;
+            let (any_contains, pats, all, _, _) = compile_values(&mods, &values, ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
                 pats,
@@ -358,7 +358,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
             }
             // Keywords are searched in the text: substrings, as every
             // Sigma backend treats them.
-            let (any_contains, pats, all, _) = compile_values(&["contains"], items, ls, slots)?;
+            let (any_contains, pats, all, _, _) = compile_values(&["contains"], items, ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
                 pats,
@@ -366,7 +366,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
             })
         }
         Yaml::String(_) | Yaml::Number(_) | Yaml::Bool(_) => {
-            let (any_contains, pats, all, _) =
+            let (any_contains, pats, all, _, _) =
                 compile_values(&["contains"], std::slice::from_ref(v), ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
@@ -410,10 +410,11 @@ fn compile_map(m: &Mapping, ls: &LogSource, slots: &mut Slots) -> Result<Vec<Ite
                 field: fref,
                 test: Test::Exists(*b),
                 needles: None,
+                lits: None,
             });
             continue;
         }
-        let (any_contains, pats, all, needles) =
+        let (any_contains, pats, all, needles, atoms) =
             compile_values(&mods, &values, ls, slots).map_err(|e| format!("{key}: {e}"))?;
         items.push(Item {
             field: fref,
@@ -423,6 +424,11 @@ fn compile_map(m: &Mapping, ls: &LogSource, slots: &mut Slots) -> Result<Vec<Ite
                 all,
             },
             needles,
+            lits: atoms.map(|atoms| Lits {
+                atoms,
+                all,
+                bit: NO_BIT,
+            }),
         });
     }
     Ok(items)
@@ -536,13 +542,35 @@ fn compile_values(
     // value contains when it matches; for "all", one such literal will do.
     let mut required: Option<Vec<String>> = Some(Vec::new());
     let mut one_required: Option<String> = None;
+    // The exact literal form: every value a literal at a known position,
+    // compared with ASCII case folding.
+    let mut atoms: Option<Vec<(String, LitKind)>> = (!m.cased).then(Vec::new);
     for v in values {
         if v.is_null() {
             pats.push(Pat::Null);
             required = None;
+            atoms = None;
             continue;
         }
         for p in compile_value(&m, v, ls, slots)? {
+            let atom = match &p {
+                Compiled1::Needle(n) => Some((n.clone(), LitKind::Contains)),
+                Compiled1::Pat(Pat::Str(StrPat::Eq(n, false))) => {
+                    Some((n.to_string(), LitKind::Eq))
+                }
+                Compiled1::Pat(Pat::Str(StrPat::Prefix(n, false))) => {
+                    Some((n.to_string(), LitKind::Prefix))
+                }
+                Compiled1::Pat(Pat::Str(StrPat::Suffix(n, false))) => {
+                    Some((n.to_string(), LitKind::Suffix))
+                }
+                Compiled1::Pat(_) => None,
+            }
+            .filter(|(n, _)| !n.is_empty() && pattern::ascii_foldable(n));
+            match (atoms.as_mut(), atom) {
+                (Some(a), Some(atom)) => a.push(atom),
+                _ => atoms = None,
+            }
             let lit = match &p {
                 Compiled1::Needle(n) => Some(n.clone()),
                 Compiled1::Pat(Pat::Str(
@@ -583,17 +611,20 @@ fn compile_values(
     if pats.is_empty() && any_contains.is_none() {
         return Err("no values".to_owned());
     }
-    Ok((any_contains, pats, m.all, required))
+    let atoms = atoms.filter(|a| !a.is_empty());
+    Ok((any_contains, pats, m.all, required, atoms))
 }
 
 /// An item's compiled values: the shared substring automaton, the other
-/// tests, whether all must match, and the literals one of which a
-/// matching value contains (the prefilter's needles), when known.
+/// tests, whether all must match, the literals one of which a matching
+/// value contains (the prefilter's needles), when known, and the item's
+/// exact literal form, when it has one.
 type ValuesOut = (
     Option<aho_corasick::AhoCorasick>,
     Vec<Pat>,
     bool,
     Option<Vec<String>>,
+    Option<Vec<(String, LitKind)>>,
 );
 
 enum Compiled1 {

@@ -483,3 +483,102 @@ fn base64_offsets_match_pysigma() {
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+
+/// The literal bits (items answered by the bucket scans) must give the
+/// same answer as evaluating every item, on every Windows and EVE event
+/// of the corpus with every SigmaHQ rule loaded. Skipped when the corpus
+/// is absent.
+#[test]
+fn literal_bits_agree_with_full_evaluation_on_the_corpus() {
+    use std::path::{Path, PathBuf};
+
+    let corpus = std::env::var_os("GARRISON_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    if !corpus.join("sigma/sigmahq").is_dir() {
+        eprintln!("no corpus at {}: skipped", corpus.display());
+        return;
+    }
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = rd.map(|e| e.expect("entry").path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, ext, out);
+            } else if p.to_string_lossy().ends_with(ext) {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        walk(&corpus.join("sigma/sigmahq").join(d), ".yml", &mut files);
+    }
+    let rules: Vec<(String, String)> = files
+        .iter()
+        .map(|p| {
+            (
+                p.to_string_lossy().into_owned(),
+                std::fs::read_to_string(p).expect("rule"),
+            )
+        })
+        .collect();
+    let (mut set, _) = SigmaRules::compile(rules);
+
+    let ctx = garrison_ingest::Context::at(garrison_core::time::Timestamp::from_millis(0));
+    let mut events: Vec<(&str, Fields)> = Vec::new();
+    let mut win = Vec::new();
+    walk(&corpus.join("events/windows-json"), ".json", &mut win);
+    for f in &win {
+        let text = std::fs::read_to_string(f).expect("events");
+        for v in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+            let Ok(v) = v else { break };
+            let line = serde_json::to_string(&v).expect("json");
+            if let Ok(e) = garrison_ingest::windows::parse(&line, &ctx) {
+                events.push(("windows", e.fields));
+            }
+        }
+    }
+    let mut eve = Vec::new();
+    walk(&corpus.join("events/suricata"), "eve.json", &mut eve);
+    for f in &eve {
+        let text = std::fs::read_to_string(f).expect("eve");
+        for line in text.lines() {
+            if let Ok(e) = garrison_ingest::suricata::parse(line, &ctx) {
+                events.push(("suricata", e.fields));
+            }
+        }
+    }
+    assert!(events.len() > 5000, "{} events", events.len());
+
+    let run = |set: &SigmaRules| -> Vec<Vec<usize>> {
+        events
+            .iter()
+            .map(|(parser, f)| {
+                let mut out = Vec::new();
+                set.matches_fields(parser, f, &mut out);
+                let mut ids: Vec<usize> = out.iter().map(|m| m.index).collect();
+                ids.sort_unstable();
+                ids
+            })
+            .collect()
+    };
+    let fast = run(&set);
+    set.without_literal_bits();
+    let full = run(&set);
+    let mut differ = 0;
+    for (i, (a, b)) in fast.iter().zip(&full).enumerate() {
+        if a != b {
+            differ += 1;
+            eprintln!("event {i}: literal bits {a:?}, full evaluation {b:?}");
+        }
+    }
+    let hits: usize = full.iter().map(Vec::len).sum();
+    eprintln!("{} events, {hits} matches, {differ} differ", events.len());
+    assert_eq!(differ, 0);
+    assert!(hits > 100, "{hits} matches");
+}
