@@ -540,8 +540,8 @@ fn compile_values(
     let mut needles: Vec<String> = Vec::new();
     // Prefilter: for "any", every value must yield a literal the event
     // value contains when it matches; for "all", one such literal will do.
-    let mut required: Option<Vec<String>> = Some(Vec::new());
-    let mut one_required: Option<String> = None;
+    let mut required: Option<Vec<(String, LitKind)>> = Some(Vec::new());
+    let mut one_required: Option<(String, LitKind)> = None;
     // The exact literal form: every value a literal at a known position,
     // compared with ASCII case folding.
     let mut atoms: Option<Vec<(String, LitKind)>> = (!m.cased).then(Vec::new);
@@ -564,7 +564,7 @@ fn compile_values(
                 Compiled1::Pat(Pat::Str(StrPat::Suffix(n, false))) => {
                     Some((n.to_string(), LitKind::Suffix))
                 }
-                Compiled1::Pat(_) => None,
+                Compiled1::Pat(_) | Compiled1::Wild(..) => None,
             }
             .filter(|(n, _)| !n.is_empty() && pattern::ascii_foldable(n));
             match (atoms.as_mut(), atom) {
@@ -572,13 +572,18 @@ fn compile_values(
                 _ => atoms = None,
             }
             let lit = match &p {
-                Compiled1::Needle(n) => Some(n.clone()),
-                Compiled1::Pat(Pat::Str(
-                    StrPat::Eq(n, _) | StrPat::Prefix(n, _) | StrPat::Suffix(n, _),
-                )) => Some(n.to_string()),
-                _ => None,
+                Compiled1::Needle(n) => Some((n.clone(), LitKind::Contains)),
+                Compiled1::Pat(Pat::Str(StrPat::Eq(n, _))) => Some((n.to_string(), LitKind::Eq)),
+                Compiled1::Pat(Pat::Str(StrPat::Prefix(n, _))) => {
+                    Some((n.to_string(), LitKind::Prefix))
+                }
+                Compiled1::Pat(Pat::Str(StrPat::Suffix(n, _))) => {
+                    Some((n.to_string(), LitKind::Suffix))
+                }
+                Compiled1::Wild(_, hint) => hint.clone().map(|h| (h, LitKind::Contains)),
+                Compiled1::Pat(_) => None,
             }
-            .filter(|n| !n.is_empty() && pattern::ascii_foldable(n));
+            .filter(|(n, _)| !n.is_empty() && pattern::ascii_foldable(n));
             match lit {
                 Some(n) => {
                     if let Some(r) = required.as_mut() {
@@ -593,7 +598,7 @@ fn compile_values(
                 Compiled1::Needle(n) => pats.push(Pat::Str(StrPat::Contains(
                     pattern::contains_automaton(&[n.as_str()], !m.cased)?,
                 ))),
-                Compiled1::Pat(p) => pats.push(p),
+                Compiled1::Pat(p) | Compiled1::Wild(p, _) => pats.push(p),
             }
         }
     }
@@ -606,7 +611,7 @@ fn compile_values(
         None
     } else {
         let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
-        Some(pattern::contains_automaton(&refs, !m.cased)?)
+        Some(pattern::AnyContains::new(&refs, m.cased)?)
     };
     if pats.is_empty() && any_contains.is_none() {
         return Err("no values".to_owned());
@@ -620,10 +625,10 @@ fn compile_values(
 /// value contains (the prefilter's needles), when known, and the item's
 /// exact literal form, when it has one.
 type ValuesOut = (
-    Option<aho_corasick::AhoCorasick>,
+    Option<pattern::AnyContains>,
     Vec<Pat>,
     bool,
-    Option<Vec<String>>,
+    Option<Vec<(String, LitKind)>>,
     Option<Vec<(String, LitKind)>>,
 );
 
@@ -632,6 +637,9 @@ enum Compiled1 {
     /// automaton.
     Needle(String),
     Pat(Pat),
+    /// A wildcard pattern (a regex), with a literal every match contains
+    /// when one is known.
+    Wild(Pat, Option<String>),
 }
 
 fn compile_value(
@@ -715,11 +723,31 @@ fn compile_value(
             out.push(Compiled1::Needle(s.clone()));
             continue;
         }
-        out.push(Compiled1::Pat(Pat::Str(StrPat::from_tokens(
-            &toks, m.cased,
-        )?)));
+        let pat = StrPat::from_tokens(&toks, m.cased)?;
+        if matches!(pat, StrPat::Regex(_)) {
+            out.push(Compiled1::Wild(Pat::Str(pat), required_literal(&toks)));
+        } else {
+            out.push(Compiled1::Pat(Pat::Str(pat)));
+        }
     }
     Ok(out)
+}
+
+/// The longest literal of a wildcard pattern that ASCII case folding
+/// finds wherever the pattern matches: the regex folds case by Unicode,
+/// where `k` and `s` also match `\u{212A}` (Kelvin) and `\u{17F}` (long
+/// s), so literals with those letters are passed over.
+fn required_literal(toks: &[Tok]) -> Option<String> {
+    toks.iter()
+        .filter_map(|t| match t {
+            Tok::Lit(s) => Some(s),
+            _ => None,
+        })
+        .filter(|s| {
+            pattern::ascii_foldable(s) && !s.bytes().any(|b| matches!(b, b'k' | b'K' | b's' | b'S'))
+        })
+        .max_by_key(|s| s.len())
+        .cloned()
 }
 
 /// Applies the value transformations in order; each variant is a token

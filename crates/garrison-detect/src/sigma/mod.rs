@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use aho_corasick::AhoCorasick;
 use garrison_core::event::{Event, Fields, Value};
 
 pub use logsource::LogSource;
@@ -143,7 +142,7 @@ pub(crate) struct Item {
     test: Test,
     /// Literals one of which the field's value contains whenever the
     /// item matches (ASCII case folded), when known: the prefilter's.
-    needles: Option<Vec<String>>,
+    needles: Option<Vec<(String, LitKind)>>,
     /// The item's exact literal form, when it has one: the bucket scans
     /// find its result, and evaluation reads a bit.
     lits: Option<Lits>,
@@ -187,7 +186,7 @@ pub(crate) enum Test {
     /// Values: any of them (or all with `|all`); `contains` needles of an
     /// "any" test share one automaton.
     Values {
-        any_contains: Option<AhoCorasick>,
+        any_contains: Option<pattern::AnyContains>,
         pats: Vec<Pat>,
         all: bool,
     },
@@ -200,7 +199,7 @@ pub(crate) enum Detection {
     Maps(Vec<Vec<Item>>),
     /// Field-less values, searched in every text value of the event.
     Keywords {
-        any_contains: Option<AhoCorasick>,
+        any_contains: Option<pattern::AnyContains>,
         pats: Vec<Pat>,
         all: bool,
     },
@@ -483,19 +482,19 @@ impl SigmaRules {
         }
     }
 
-    /// Turns the literal bits off (every item evaluated in full), for
-    /// tests that compare both ways.
+    /// Turns the prefilter and the literal bits off (every routed rule
+    /// and item evaluated in full), for tests that compare both ways.
     #[cfg(test)]
-    pub(crate) fn without_literal_bits(&mut self) {
-        self.win_all.set_exact(false);
+    pub(crate) fn evaluate_everything(&mut self) {
+        self.win_all.evaluate_everything();
         for ch in self.win_channels.values_mut() {
-            ch.any.set_exact(false);
+            ch.any.evaluate_everything();
             for b in ch.by_id.values_mut() {
-                b.set_exact(false);
+                b.evaluate_everything();
             }
         }
         for b in self.sources.values_mut() {
-            b.set_exact(false);
+            b.evaluate_everything();
         }
     }
 
@@ -644,7 +643,7 @@ impl Eval<'_> {
     }
 }
 
-fn contains_in(ac: &AhoCorasick, v: &Value) -> bool {
+fn contains_in(ac: &pattern::AnyContains, v: &Value) -> bool {
     match v {
         Value::List(items) => items.iter().any(|i| contains_in(ac, i)),
         other => with_text(other, |s| ac.is_match(s)),

@@ -484,12 +484,12 @@ fn base64_offsets_match_pysigma() {
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-/// The literal bits (items answered by the bucket scans) must give the
-/// same answer as evaluating every item, on every Windows and EVE event
-/// of the corpus with every SigmaHQ rule loaded. Skipped when the corpus
-/// is absent.
+/// The prefilter and the literal bits (items answered by the bucket
+/// scans) must give the same answer as evaluating every routed rule in
+/// full, on every Windows and EVE event of the corpus with every SigmaHQ
+/// rule loaded. Skipped when the corpus is absent.
 #[test]
-fn literal_bits_agree_with_full_evaluation_on_the_corpus() {
+fn prefilter_and_literal_bits_agree_with_full_evaluation_on_the_corpus() {
     use std::path::{Path, PathBuf};
 
     let corpus = std::env::var_os("GARRISON_CORPUS").map_or_else(
@@ -568,17 +568,47 @@ fn literal_bits_agree_with_full_evaluation_on_the_corpus() {
             .collect()
     };
     let fast = run(&set);
-    set.without_literal_bits();
+    set.evaluate_everything();
     let full = run(&set);
     let mut differ = 0;
     for (i, (a, b)) in fast.iter().zip(&full).enumerate() {
         if a != b {
             differ += 1;
-            eprintln!("event {i}: literal bits {a:?}, full evaluation {b:?}");
+            eprintln!("event {i}: prefilter and bits {a:?}, full evaluation {b:?}");
         }
     }
     let hits: usize = full.iter().map(Vec::len).sum();
     eprintln!("{} events, {hits} matches, {differ} differ", events.len());
     assert_eq!(differ, 0);
     assert!(hits > 100, "{hits} matches");
+}
+
+#[test]
+fn substring_search_agrees_with_the_automaton_across_chunks() {
+    let needles = ["sekurlsa::", "Kiwi Legit Printer", "\\mimilib.dll", "::"];
+    let fast = pattern::AnyContains::new(&needles, false).expect("builds");
+    let ac = pattern::contains_automaton(&needles, true).expect("builds");
+    let filler = "abcdefghij KLMNOP \\ path\\to.exe ".repeat(120);
+    for at in [
+        0, 1, 7, 1000, 1010, 1017, 1023, 1024, 1025, 2040, 2047, 3000,
+    ] {
+        for n in needles {
+            for upper in [false, true] {
+                let n = if upper {
+                    n.to_ascii_uppercase()
+                } else {
+                    n.to_owned()
+                };
+                let mut t = filler.clone();
+                t.insert_str(at.min(t.len()), &n);
+                assert_eq!(fast.is_match(&t), ac.is_match(&t), "{n} at {at}");
+                assert!(fast.is_match(&t), "{n} at {at}");
+            }
+        }
+    }
+    assert!(!fast.is_match(&filler));
+    assert!(!fast.is_match(""));
+    assert!(fast.is_match("x::"));
+    let long = format!("{}SEKURLSA::", "x".repeat(100));
+    assert!(fast.is_match(&long));
 }
