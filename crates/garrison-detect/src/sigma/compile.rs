@@ -11,8 +11,8 @@ use super::condition;
 use super::logsource::{self, LogSource};
 use super::pattern::{self, Cmp, Pat, RefKind, StrPat, Tok};
 use super::{
-    Compiled, Detection, FieldRef, Fx, Item, Level, LoadError, MAX_SLOTS, RuleMeta, SigmaRules,
-    Test,
+    Compiled, Detection, FieldRef, Fx, Item, Level, LitKind, Lits, LoadError, MAX_SLOTS, NO_BIT,
+    RuleMeta, SigmaRules, Test,
 };
 
 /// The largest rule file accepted.
@@ -335,7 +335,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
                 Yaml::Sequence(items) => items.clone(),
                 other => vec![other.clone()],
             };
-            let (any_contains, pats, all, _) = compile_values(&mods, &values, ls, slots)?;
+            let (any_contains, pats, all, _, _) = compile_values(&mods, &values, ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
                 pats,
@@ -358,7 +358,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
             }
             // Keywords are searched in the text: substrings, as every
             // Sigma backend treats them.
-            let (any_contains, pats, all, _) = compile_values(&["contains"], items, ls, slots)?;
+            let (any_contains, pats, all, _, _) = compile_values(&["contains"], items, ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
                 pats,
@@ -366,7 +366,7 @@ fn compile_search(v: &Yaml, ls: &LogSource, slots: &mut Slots) -> Result<Detecti
             })
         }
         Yaml::String(_) | Yaml::Number(_) | Yaml::Bool(_) => {
-            let (any_contains, pats, all, _) =
+            let (any_contains, pats, all, _, _) =
                 compile_values(&["contains"], std::slice::from_ref(v), ls, slots)?;
             Ok(Detection::Keywords {
                 any_contains,
@@ -410,10 +410,11 @@ fn compile_map(m: &Mapping, ls: &LogSource, slots: &mut Slots) -> Result<Vec<Ite
                 field: fref,
                 test: Test::Exists(*b),
                 needles: None,
+                lits: None,
             });
             continue;
         }
-        let (any_contains, pats, all, needles) =
+        let (any_contains, pats, all, needles, atoms) =
             compile_values(&mods, &values, ls, slots).map_err(|e| format!("{key}: {e}"))?;
         items.push(Item {
             field: fref,
@@ -423,6 +424,11 @@ fn compile_map(m: &Mapping, ls: &LogSource, slots: &mut Slots) -> Result<Vec<Ite
                 all,
             },
             needles,
+            lits: atoms.map(|atoms| Lits {
+                atoms,
+                all,
+                bit: NO_BIT,
+            }),
         });
     }
     Ok(items)
@@ -534,23 +540,50 @@ fn compile_values(
     let mut needles: Vec<String> = Vec::new();
     // Prefilter: for "any", every value must yield a literal the event
     // value contains when it matches; for "all", one such literal will do.
-    let mut required: Option<Vec<String>> = Some(Vec::new());
-    let mut one_required: Option<String> = None;
+    let mut required: Option<Vec<(String, LitKind)>> = Some(Vec::new());
+    let mut one_required: Option<(String, LitKind)> = None;
+    // The exact literal form: every value a literal at a known position,
+    // compared with ASCII case folding.
+    let mut atoms: Option<Vec<(String, LitKind)>> = (!m.cased).then(Vec::new);
     for v in values {
         if v.is_null() {
             pats.push(Pat::Null);
             required = None;
+            atoms = None;
             continue;
         }
         for p in compile_value(&m, v, ls, slots)? {
-            let lit = match &p {
-                Compiled1::Needle(n) => Some(n.clone()),
-                Compiled1::Pat(Pat::Str(
-                    StrPat::Eq(n, _) | StrPat::Prefix(n, _) | StrPat::Suffix(n, _),
-                )) => Some(n.to_string()),
-                _ => None,
+            let atom = match &p {
+                Compiled1::Needle(n) => Some((n.clone(), LitKind::Contains)),
+                Compiled1::Pat(Pat::Str(StrPat::Eq(n, false))) => {
+                    Some((n.to_string(), LitKind::Eq))
+                }
+                Compiled1::Pat(Pat::Str(StrPat::Prefix(n, false))) => {
+                    Some((n.to_string(), LitKind::Prefix))
+                }
+                Compiled1::Pat(Pat::Str(StrPat::Suffix(n, false))) => {
+                    Some((n.to_string(), LitKind::Suffix))
+                }
+                Compiled1::Pat(_) | Compiled1::Wild(..) => None,
             }
-            .filter(|n| !n.is_empty() && pattern::ascii_foldable(n));
+            .filter(|(n, _)| !n.is_empty() && pattern::ascii_foldable(n));
+            match (atoms.as_mut(), atom) {
+                (Some(a), Some(atom)) => a.push(atom),
+                _ => atoms = None,
+            }
+            let lit = match &p {
+                Compiled1::Needle(n) => Some((n.clone(), LitKind::Contains)),
+                Compiled1::Pat(Pat::Str(StrPat::Eq(n, _))) => Some((n.to_string(), LitKind::Eq)),
+                Compiled1::Pat(Pat::Str(StrPat::Prefix(n, _))) => {
+                    Some((n.to_string(), LitKind::Prefix))
+                }
+                Compiled1::Pat(Pat::Str(StrPat::Suffix(n, _))) => {
+                    Some((n.to_string(), LitKind::Suffix))
+                }
+                Compiled1::Wild(_, hint) => hint.clone().map(|h| (h, LitKind::Contains)),
+                Compiled1::Pat(_) => None,
+            }
+            .filter(|(n, _)| !n.is_empty() && pattern::ascii_foldable(n));
             match lit {
                 Some(n) => {
                     if let Some(r) = required.as_mut() {
@@ -565,7 +598,7 @@ fn compile_values(
                 Compiled1::Needle(n) => pats.push(Pat::Str(StrPat::Contains(
                     pattern::contains_automaton(&[n.as_str()], !m.cased)?,
                 ))),
-                Compiled1::Pat(p) => pats.push(p),
+                Compiled1::Pat(p) | Compiled1::Wild(p, _) => pats.push(p),
             }
         }
     }
@@ -578,22 +611,25 @@ fn compile_values(
         None
     } else {
         let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
-        Some(pattern::contains_automaton(&refs, !m.cased)?)
+        Some(pattern::AnyContains::new(&refs, m.cased)?)
     };
     if pats.is_empty() && any_contains.is_none() {
         return Err("no values".to_owned());
     }
-    Ok((any_contains, pats, m.all, required))
+    let atoms = atoms.filter(|a| !a.is_empty());
+    Ok((any_contains, pats, m.all, required, atoms))
 }
 
 /// An item's compiled values: the shared substring automaton, the other
-/// tests, whether all must match, and the literals one of which a
-/// matching value contains (the prefilter's needles), when known.
+/// tests, whether all must match, the literals one of which a matching
+/// value contains (the prefilter's needles), when known, and the item's
+/// exact literal form, when it has one.
 type ValuesOut = (
-    Option<aho_corasick::AhoCorasick>,
+    Option<pattern::AnyContains>,
     Vec<Pat>,
     bool,
-    Option<Vec<String>>,
+    Option<Vec<(String, LitKind)>>,
+    Option<Vec<(String, LitKind)>>,
 );
 
 enum Compiled1 {
@@ -601,6 +637,9 @@ enum Compiled1 {
     /// automaton.
     Needle(String),
     Pat(Pat),
+    /// A wildcard pattern (a regex), with a literal every match contains
+    /// when one is known.
+    Wild(Pat, Option<String>),
 }
 
 fn compile_value(
@@ -684,11 +723,31 @@ fn compile_value(
             out.push(Compiled1::Needle(s.clone()));
             continue;
         }
-        out.push(Compiled1::Pat(Pat::Str(StrPat::from_tokens(
-            &toks, m.cased,
-        )?)));
+        let pat = StrPat::from_tokens(&toks, m.cased)?;
+        if matches!(pat, StrPat::Regex(_)) {
+            out.push(Compiled1::Wild(Pat::Str(pat), required_literal(&toks)));
+        } else {
+            out.push(Compiled1::Pat(Pat::Str(pat)));
+        }
     }
     Ok(out)
+}
+
+/// The longest literal of a wildcard pattern that ASCII case folding
+/// finds wherever the pattern matches: the regex folds case by Unicode,
+/// where `k` and `s` also match `\u{212A}` (Kelvin) and `\u{17F}` (long
+/// s), so literals with those letters are passed over.
+fn required_literal(toks: &[Tok]) -> Option<String> {
+    toks.iter()
+        .filter_map(|t| match t {
+            Tok::Lit(s) => Some(s),
+            _ => None,
+        })
+        .filter(|s| {
+            pattern::ascii_foldable(s) && !s.bytes().any(|b| matches!(b, b'k' | b'K' | b's' | b'S'))
+        })
+        .max_by_key(|s| s.len())
+        .cloned()
 }
 
 /// Applies the value transformations in order; each variant is a token

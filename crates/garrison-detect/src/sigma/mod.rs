@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use aho_corasick::AhoCorasick;
 use garrison_core::event::{Event, Fields, Value};
 
 pub use logsource::LogSource;
@@ -143,8 +142,42 @@ pub(crate) struct Item {
     test: Test,
     /// Literals one of which the field's value contains whenever the
     /// item matches (ASCII case folded), when known: the prefilter's.
-    needles: Option<Vec<String>>,
+    needles: Option<Vec<(String, LitKind)>>,
+    /// The item's exact literal form, when it has one: the bucket scans
+    /// find its result, and evaluation reads a bit.
+    lits: Option<Lits>,
 }
+
+/// An item that is exactly "any (or all) of these literals, at these
+/// positions, ASCII case folded": no `null`, numbers, wildcards in the
+/// middle, regexes or `cased`. The prefilter's automata test its
+/// literals in the same pass as they find the prefilter's needles, so
+/// evaluating the item is a bit lookup.
+#[derive(Debug)]
+pub(crate) struct Lits {
+    pub(crate) atoms: Vec<(String, LitKind)>,
+    /// Every atom must hold (`|all`), else any one.
+    pub(crate) all: bool,
+    /// The item's first bit in the per-event literal set ("any": the one
+    /// bit of all its atoms; "all": one bit per atom, in order);
+    /// [`NO_BIT`] when the set is full (the item is then evaluated).
+    pub(crate) bit: u32,
+}
+
+/// Where a literal must occur in the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum LitKind {
+    Eq,
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+/// [`Lits::bit`] of an item that has none.
+pub(crate) const NO_BIT: u32 = u32::MAX;
+
+/// Per-event literal results: this many 64-bit words on the stack.
+pub(crate) const LIT_WORDS: usize = 256;
 
 #[derive(Debug)]
 pub(crate) enum Test {
@@ -153,7 +186,7 @@ pub(crate) enum Test {
     /// Values: any of them (or all with `|all`); `contains` needles of an
     /// "any" test share one automaton.
     Values {
-        any_contains: Option<AhoCorasick>,
+        any_contains: Option<pattern::AnyContains>,
         pats: Vec<Pat>,
         all: bool,
     },
@@ -166,7 +199,7 @@ pub(crate) enum Detection {
     Maps(Vec<Vec<Item>>),
     /// Field-less values, searched in every text value of the event.
     Keywords {
-        any_contains: Option<AhoCorasick>,
+        any_contains: Option<pattern::AnyContains>,
         pats: Vec<Pat>,
         all: bool,
     },
@@ -215,6 +248,8 @@ pub struct SigmaRules {
     sources: HashMap<String, Bucket, Fx>,
     /// Event field name → slot.
     slots: HashMap<Box<str>, u16, Fx>,
+    /// How many words of the per-event literal set the items use.
+    lit_words: usize,
 }
 
 /// How many distinct event field names rules may name; the per-event slot
@@ -323,6 +358,11 @@ impl SigmaRules {
 
     fn matches_in<const N: usize>(&self, parser: &str, fields: &Fields, out: &mut Vec<RuleMatch>) {
         let mut table: [Option<&Value>; N] = [None; N];
+        // Literal results: every bucket that runs sets the bits of its
+        // rules' items (a pure function of the event, so buckets sharing
+        // a rule agree).
+        let mut bits = [0u64; LIT_WORDS];
+        let bits = &mut bits[..self.lit_words];
         let nslots = self.slots.len().min(N);
         let mut channel = None;
         let mut event_id = None;
@@ -341,6 +381,7 @@ impl SigmaRules {
         let ev = Eval {
             table: &table[..nslots],
             fields,
+            lits: None,
         };
         // Windows: its parser, or Windows fields from another JSON
         // shipper (never an EVE, Zeek or syslog record).
@@ -348,15 +389,15 @@ impl SigmaRules {
             || (channel.is_some()
                 && !matches!(parser, "suricata" | "zeek" | "rfc5424" | "rfc3164"));
         if windows {
-            self.run(&self.win_all, &ev, out);
+            self.run(&self.win_all, &ev, bits, out);
             if let Some(ch) = channel {
                 let mut buf = [0u8; 128];
                 if let Some(lower) = ascii_lower(ch, &mut buf)
                     && let Some(routes) = self.win_channels.get(lower)
                 {
-                    self.run(&routes.any, &ev, out);
+                    self.run(&routes.any, &ev, bits, out);
                     if let Some(list) = event_id.and_then(|id| routes.by_id.get(&id)) {
-                        self.run(list, &ev, out);
+                        self.run(list, &ev, bits, out);
                     }
                 }
             }
@@ -371,14 +412,14 @@ impl SigmaRules {
             |n| fields.get_str(n),
             |k| {
                 if let Some(list) = self.sources.get(k) {
-                    self.run(list, &ev, out);
+                    self.run(list, &ev, bits, out);
                 }
             },
         );
     }
 
-    fn run(&self, bucket: &Bucket, ev: &Eval<'_>, out: &mut Vec<RuleMatch>) {
-        bucket.candidates(ev, |i| {
+    fn run(&self, bucket: &Bucket, ev: &Eval<'_>, bits: &mut [u64], out: &mut Vec<RuleMatch>) {
+        bucket.candidates(ev, bits, |ev, i| {
             let i = i as usize;
             let c = &self.compiled[i];
             if ev.cond(&c.condition, &c.detections) {
@@ -390,8 +431,44 @@ impl SigmaRules {
         });
     }
 
-    /// Builds every bucket's prefilter once all rules are in.
+    /// Gives every literal item of a routed rule its bits, then builds
+    /// every bucket's prefilter once all rules are in.
     fn finish(&mut self) {
+        let mut routed = vec![true; self.compiled.len()];
+        for &(i, _) in &self.unrouted {
+            routed[i] = false;
+        }
+        let capacity = u32::try_from(LIT_WORDS * 64).unwrap_or(u32::MAX);
+        let mut next = 0u32;
+        let items = self
+            .compiled
+            .iter_mut()
+            .zip(routed)
+            .filter(|(_, r)| *r)
+            .flat_map(|(c, _)| c.detections.iter_mut())
+            .filter_map(|d| match d {
+                Detection::Maps(maps) => Some(maps.iter_mut().flatten()),
+                Detection::Keywords { .. } => None,
+            })
+            .flatten();
+        for item in items {
+            let Some(l) = item.lits.as_mut() else {
+                continue;
+            };
+            let need = if l.all {
+                u32::try_from(l.atoms.len()).unwrap_or(u32::MAX)
+            } else {
+                1
+            };
+            if capacity - next < need {
+                // The set is full: this item is evaluated.
+                item.lits = None;
+                continue;
+            }
+            l.bit = next;
+            next += need;
+        }
+        self.lit_words = (next as usize).div_ceil(64);
         let compiled = &self.compiled;
         self.win_all.finish(compiled);
         for ch in self.win_channels.values_mut() {
@@ -402,6 +479,22 @@ impl SigmaRules {
         }
         for b in self.sources.values_mut() {
             b.finish(compiled);
+        }
+    }
+
+    /// Turns the prefilter and the literal bits off (every routed rule
+    /// and item evaluated in full), for tests that compare both ways.
+    #[cfg(test)]
+    pub(crate) fn evaluate_everything(&mut self) {
+        self.win_all.evaluate_everything();
+        for ch in self.win_channels.values_mut() {
+            ch.any.evaluate_everything();
+            for b in ch.by_id.values_mut() {
+                b.evaluate_everything();
+            }
+        }
+        for b in self.sources.values_mut() {
+            b.evaluate_everything();
         }
     }
 
@@ -443,9 +536,13 @@ fn ascii_lower<'a>(s: &str, buf: &'a mut [u8; 128]) -> Option<&'a str> {
 }
 
 /// One event's values as the rules see them.
+#[derive(Clone, Copy)]
 pub(crate) struct Eval<'a> {
     table: &'a [Option<&'a Value>],
     fields: &'a Fields,
+    /// The literal items' results, once the bucket's scan has set them;
+    /// `None`: evaluate every item.
+    lits: Option<&'a [u64]>,
 }
 
 impl Eval<'_> {
@@ -507,6 +604,16 @@ impl Eval<'_> {
     }
 
     fn item(&self, item: &Item) -> bool {
+        if let (Some(bits), Some(l)) = (self.lits, &item.lits)
+            && l.bit != NO_BIT
+        {
+            let bit = |b: u32| bits[(b / 64) as usize] & (1 << (b % 64)) != 0;
+            return if l.all {
+                (l.bit..l.bit + l.atoms.len() as u32).all(bit)
+            } else {
+                bit(l.bit)
+            };
+        }
         let v = self.get(&item.field);
         match &item.test {
             Test::Exists(want) => v.is_some() == *want,
@@ -536,7 +643,7 @@ impl Eval<'_> {
     }
 }
 
-fn contains_in(ac: &AhoCorasick, v: &Value) -> bool {
+fn contains_in(ac: &pattern::AnyContains, v: &Value) -> bool {
     match v {
         Value::List(items) => items.iter().any(|i| contains_in(ac, i)),
         other => with_text(other, |s| ac.is_match(s)),

@@ -483,3 +483,132 @@ fn base64_offsets_match_pysigma() {
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+
+/// The prefilter and the literal bits (items answered by the bucket
+/// scans) must give the same answer as evaluating every routed rule in
+/// full, on every Windows and EVE event of the corpus with every SigmaHQ
+/// rule loaded. Skipped when the corpus is absent.
+#[test]
+fn prefilter_and_literal_bits_agree_with_full_evaluation_on_the_corpus() {
+    use std::path::{Path, PathBuf};
+
+    let corpus = std::env::var_os("GARRISON_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    if !corpus.join("sigma/sigmahq").is_dir() {
+        eprintln!("no corpus at {}: skipped", corpus.display());
+        return;
+    }
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = rd.map(|e| e.expect("entry").path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, ext, out);
+            } else if p.to_string_lossy().ends_with(ext) {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        walk(&corpus.join("sigma/sigmahq").join(d), ".yml", &mut files);
+    }
+    let rules: Vec<(String, String)> = files
+        .iter()
+        .map(|p| {
+            (
+                p.to_string_lossy().into_owned(),
+                std::fs::read_to_string(p).expect("rule"),
+            )
+        })
+        .collect();
+    let (mut set, _) = SigmaRules::compile(rules);
+
+    let ctx = garrison_ingest::Context::at(garrison_core::time::Timestamp::from_millis(0));
+    let mut events: Vec<(&str, Fields)> = Vec::new();
+    let mut win = Vec::new();
+    walk(&corpus.join("events/windows-json"), ".json", &mut win);
+    for f in &win {
+        let text = std::fs::read_to_string(f).expect("events");
+        for v in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+            let Ok(v) = v else { break };
+            let line = serde_json::to_string(&v).expect("json");
+            if let Ok(e) = garrison_ingest::windows::parse(&line, &ctx) {
+                events.push(("windows", e.fields));
+            }
+        }
+    }
+    let mut eve = Vec::new();
+    walk(&corpus.join("events/suricata"), "eve.json", &mut eve);
+    for f in &eve {
+        let text = std::fs::read_to_string(f).expect("eve");
+        for line in text.lines() {
+            if let Ok(e) = garrison_ingest::suricata::parse(line, &ctx) {
+                events.push(("suricata", e.fields));
+            }
+        }
+    }
+    assert!(events.len() > 5000, "{} events", events.len());
+
+    let run = |set: &SigmaRules| -> Vec<Vec<usize>> {
+        events
+            .iter()
+            .map(|(parser, f)| {
+                let mut out = Vec::new();
+                set.matches_fields(parser, f, &mut out);
+                let mut ids: Vec<usize> = out.iter().map(|m| m.index).collect();
+                ids.sort_unstable();
+                ids
+            })
+            .collect()
+    };
+    let fast = run(&set);
+    set.evaluate_everything();
+    let full = run(&set);
+    let mut differ = 0;
+    for (i, (a, b)) in fast.iter().zip(&full).enumerate() {
+        if a != b {
+            differ += 1;
+            eprintln!("event {i}: prefilter and bits {a:?}, full evaluation {b:?}");
+        }
+    }
+    let hits: usize = full.iter().map(Vec::len).sum();
+    eprintln!("{} events, {hits} matches, {differ} differ", events.len());
+    assert_eq!(differ, 0);
+    assert!(hits > 100, "{hits} matches");
+}
+
+#[test]
+fn substring_search_agrees_with_the_automaton_across_chunks() {
+    let needles = ["sekurlsa::", "Kiwi Legit Printer", "\\mimilib.dll", "::"];
+    let fast = pattern::AnyContains::new(&needles, false).expect("builds");
+    let ac = pattern::contains_automaton(&needles, true).expect("builds");
+    let filler = "abcdefghij KLMNOP \\ path\\to.exe ".repeat(120);
+    for at in [
+        0, 1, 7, 1000, 1010, 1017, 1023, 1024, 1025, 2040, 2047, 3000,
+    ] {
+        for n in needles {
+            for upper in [false, true] {
+                let n = if upper {
+                    n.to_ascii_uppercase()
+                } else {
+                    n.to_owned()
+                };
+                let mut t = filler.clone();
+                t.insert_str(at.min(t.len()), &n);
+                assert_eq!(fast.is_match(&t), ac.is_match(&t), "{n} at {at}");
+                assert!(fast.is_match(&t), "{n} at {at}");
+            }
+        }
+    }
+    assert!(!fast.is_match(&filler));
+    assert!(!fast.is_match(""));
+    assert!(fast.is_match("x::"));
+    let long = format!("{}SEKURLSA::", "x".repeat(100));
+    assert!(fast.is_match(&long));
+}
