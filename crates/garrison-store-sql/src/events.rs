@@ -62,7 +62,7 @@ const fn rows_per_insert(backend: Backend) -> usize {
 
 /// `(?, ?, …), (…)`: `rows` rows of `columns` anonymous parameters, bound
 /// in order (SQLite).
-fn anonymous_values(rows: usize, columns: usize) -> String {
+pub(crate) fn anonymous_values(rows: usize, columns: usize) -> String {
     let row = format!("({})", vec!["?"; columns].join(", "));
     vec![row; rows].join(", ")
 }

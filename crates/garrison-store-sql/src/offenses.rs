@@ -8,7 +8,7 @@
 //! once, so alert rows can point at it) — and every touched offense is
 //! written back once at the end, in the same transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
@@ -177,50 +177,126 @@ async fn update_offense(conn: &mut AnyConnection, g: &Growing) -> StoreResult<()
     Ok(())
 }
 
-/// The active suppression (its id) that swallows `a` at `now`.
-async fn suppression_of(
+/// Alerts a batch may hold per statement.
+const ALERT_ROWS: usize = 100;
+
+/// The (event, detector kind, detector key) of the batch's alerts that are
+/// already recorded.
+async fn known_alerts(
     conn: &mut AnyConnection,
-    a: &NewAlert,
-    now: Timestamp,
-) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
-        "SELECT id FROM suppressions WHERE tenant_id = $1 AND detector_kind = $2 \
-         AND detector_key = $3 AND key_value = $4 AND key_field = $5 AND expires_at > $6 \
-         ORDER BY expires_at DESC LIMIT 1",
-    )
-    .bind(a.tenant_id.to_string())
-    .bind(a.detector.kind.as_str())
-    .bind(a.detector.key.clone())
-    .bind(a.key.value.clone())
-    .bind(a.key.field.clone())
-    .bind(now.as_millis())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    row.map(|r| text(&r, "id")).transpose()
+    alerts: &[NewAlert],
+) -> StoreResult<HashSet<(String, String, String)>> {
+    let mut ids: Vec<String> = alerts.iter().map(|a| a.event_id.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut known = HashSet::new();
+    for chunk in ids.chunks(ALERT_ROWS) {
+        let sql = format!(
+            "SELECT event_id, detector_kind, detector_key FROM alerts WHERE event_id IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(safe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
+            known.insert((
+                text(&row, "event_id")?,
+                text(&row, "detector_kind")?,
+                text(&row, "detector_key")?,
+            ));
+        }
+    }
+    Ok(known)
 }
 
-async fn insert_alert(
+/// A suppression in force, as far as matching needs.
+struct Active {
+    id: String,
+    tenant: String,
+    kind: String,
+    key: String,
+    field: String,
+    value: String,
+}
+
+impl Active {
+    fn swallows(&self, a: &NewAlert) -> bool {
+        self.tenant == a.tenant_id.to_string()
+            && self.kind == a.detector.kind.as_str()
+            && self.key == a.detector.key
+            && self.field == a.key.field
+            && self.value == a.key.value
+    }
+}
+
+/// The suppressions of the batch's tenants in force at `now`, the one
+/// lasting longest first.
+async fn active_suppressions(
     conn: &mut AnyConnection,
-    a: &NewAlert,
-    offense: Option<OffenseId>,
-    suppression: Option<String>,
+    alerts: &[NewAlert],
+    now: Timestamp,
+) -> StoreResult<Vec<Active>> {
+    let mut tenants: Vec<String> = alerts.iter().map(|a| a.tenant_id.to_string()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    let sql = format!(
+        "SELECT id, tenant_id, detector_kind, detector_key, key_field, key_value FROM suppressions \
+         WHERE expires_at > $1 AND tenant_id IN ({}) ORDER BY expires_at DESC, id",
+        crate::placeholders(2, tenants.len())
+    );
+    let mut q = sqlx::query(safe(sql)).bind(now.as_millis());
+    for t in tenants {
+        q = q.bind(t);
+    }
+    q.fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(Active {
+                id: text(r, "id")?,
+                tenant: text(r, "tenant_id")?,
+                kind: text(r, "detector_kind")?,
+                key: text(r, "detector_key")?,
+                field: text(r, "key_field")?,
+                value: text(r, "key_value")?,
+            })
+        })
+        .collect()
+}
+
+/// Writes the batch's alert rows, many per statement.
+async fn insert_alerts(
+    conn: &mut AnyConnection,
+    backend: garrison_store::Backend,
+    rows: &[(&NewAlert, Option<OffenseId>, Option<String>)],
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO alerts (event_id, detector_kind, detector_key, tenant_id, offense_id, \
-         suppression_id, at, magnitude_x10) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(a.event_id.to_string())
-    .bind(a.detector.kind.as_str())
-    .bind(a.detector.key.clone())
-    .bind(a.tenant_id.to_string())
-    .bind(offense.map(|o| o.to_string()))
-    .bind(suppression)
-    .bind(a.at.as_millis())
-    .bind(x10(a.breakdown.magnitude))
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+    const COLUMNS: usize = 8;
+    for chunk in rows.chunks(ALERT_ROWS) {
+        let values = match backend {
+            garrison_store::Backend::Sqlite => {
+                crate::events::anonymous_values(chunk.len(), COLUMNS)
+            }
+            garrison_store::Backend::Postgres => crate::values_list(chunk.len(), COLUMNS),
+        };
+        let mut q = sqlx::query(safe(format!(
+            "INSERT INTO alerts (event_id, detector_kind, detector_key, tenant_id, offense_id, \
+             suppression_id, at, magnitude_x10) VALUES {values}"
+        )));
+        for (a, offense, sup) in chunk {
+            q = q
+                .bind(a.event_id.to_string())
+                .bind(a.detector.kind.as_str())
+                .bind(a.detector.key.clone())
+                .bind(a.tenant_id.to_string())
+                .bind(offense.map(|o| o.to_string()))
+                .bind(sup.clone())
+                .bind(a.at.as_millis())
+                .bind(x10(a.breakdown.magnitude));
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(())
 }
 
@@ -316,34 +392,25 @@ impl OffenseStore for SqlStore {
             return Ok(out);
         }
         let mut tx = self.begin_write().await?;
+        let mut seen = known_alerts(tx.conn(), alerts).await?;
+        let suppressions = active_suppressions(tx.conn(), alerts, now).await?;
+        let mut swallowed: HashMap<String, i64> = HashMap::new();
+        let mut rows: Vec<(&NewAlert, Option<OffenseId>, Option<String>)> = Vec::new();
         let mut growing: Vec<Growing> = Vec::new();
         let mut by_key: HashMap<GroupKey, usize> = HashMap::new();
         for a in alerts {
-            let seen = sqlx::query(
-                "SELECT offense_id FROM alerts WHERE event_id = $1 AND detector_kind = $2 \
-                 AND detector_key = $3",
-            )
-            .bind(a.event_id.to_string())
-            .bind(a.detector.kind.as_str())
-            .bind(a.detector.key.clone())
-            .fetch_optional(tx.conn())
-            .await
-            .map_err(db_err)?;
-            if seen.is_some() {
+            let id = (
+                a.event_id.to_string(),
+                a.detector.kind.as_str().to_owned(),
+                a.detector.key.clone(),
+            );
+            if !seen.insert(id) {
                 out.duplicates += 1;
                 continue;
             }
-            if let Some(sup) = suppression_of(tx.conn(), a, now).await? {
-                sqlx::query(
-                    "UPDATE suppressions SET suppressed = suppressed + 1, last_suppressed_at = $1 \
-                     WHERE id = $2",
-                )
-                .bind(now.as_millis())
-                .bind(sup.clone())
-                .execute(tx.conn())
-                .await
-                .map_err(db_err)?;
-                insert_alert(tx.conn(), a, None, Some(sup)).await?;
+            if let Some(sup) = suppressions.iter().find(|s| s.swallows(a)) {
+                *swallowed.entry(sup.id.clone()).or_default() += 1;
+                rows.push((a, None, Some(sup.id.clone())));
                 out.suppressed += 1;
                 continue;
             }
@@ -380,8 +447,21 @@ impl OffenseStore for SqlStore {
                 by_key.insert(key, growing.len() - 1);
                 growing.len() - 1
             };
-            insert_alert(tx.conn(), a, Some(growing[i].offense.id), None).await?;
+            rows.push((a, Some(growing[i].offense.id), None));
             out.new += 1;
+        }
+        insert_alerts(tx.conn(), self.backend, &rows).await?;
+        for (sup, n) in swallowed {
+            sqlx::query(
+                "UPDATE suppressions SET suppressed = suppressed + $1, last_suppressed_at = $2 \
+                 WHERE id = $3",
+            )
+            .bind(n)
+            .bind(now.as_millis())
+            .bind(sup)
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?;
         }
         for g in &growing {
             if g.dirty {

@@ -2981,6 +2981,13 @@ pub async fn offenses_group_alerts_score_and_stay_in_their_tenant(f: &Fixture) {
         filtered.items.iter().map(|o| o.id).collect::<Vec<_>>(),
         [top.id]
     );
+    // The same alert twice in one batch is recorded once.
+    let twice = new_alert(a, 5 * hour, "9", "192.0.2.99", 2.0);
+    let rec = store
+        .record_alerts(&[twice.clone(), twice], hour, t(500))
+        .await
+        .expect("twice");
+    assert_eq!((rec.new, rec.duplicates, rec.opened.len()), (1, 1, 1));
 }
 
 fn x10_of(m: f64) -> i64 {
