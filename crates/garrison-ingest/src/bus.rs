@@ -283,6 +283,12 @@ impl<T> Delivery<T> {
         &self.messages
     }
 
+    /// The messages, shared (for work moved off the delivering task).
+    #[must_use]
+    pub fn shared_messages(&self) -> Arc<Vec<T>> {
+        Arc::clone(&self.messages)
+    }
+
     /// # Errors
     /// [`BusError::Stale`] when the batch was already handed out again.
     pub async fn ack(self) -> Result<(), BusError> {

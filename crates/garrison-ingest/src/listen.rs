@@ -119,7 +119,7 @@ pub struct ListenerConfig {
 
 impl ListenerConfig {
     /// A listener with the defaults: format `syslog`, 64 KiB lines
-    /// truncated, every peer allowed, batches of 64 or 5 ms.
+    /// truncated, every peer allowed, batches of 500 or 5 ms.
     #[must_use]
     pub fn new(
         id: impl Into<String>,
@@ -136,7 +136,7 @@ impl ListenerConfig {
             max_line: 64 * 1024,
             overlong: Policy::Truncate,
             allow: Vec::new(),
-            batch_size: 64,
+            batch_size: 500,
             flush_after: Duration::from_millis(5),
             handshake_timeout: Duration::from_secs(10),
         }

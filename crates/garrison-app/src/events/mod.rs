@@ -4,6 +4,7 @@
 //! feed), how ingestion is observed (counters, queue depth, lag) and
 //! retention.
 
+mod commit;
 pub mod detection;
 pub mod http;
 pub mod ingest;

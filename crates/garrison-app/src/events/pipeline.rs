@@ -6,10 +6,12 @@
 //! builds the events, enriches them with the tenant's asset index
 //! (`garrison_detect::enrich`: assets and networks behind the source and
 //! destination, findings open on the destination port, CVEs the event
-//! names that are open there), and writes them with
-//! [`EventStore::insert_event_groups`] — the groups of one delivery in one
-//! transaction. Detection runs on the enriched events (for now the
-//! sensors' own alerts, `garrison_detect::alerts`); the alerts are recorded
+//! names that are open there), and hands them to the committer
+//! ([`super::commit`]), which writes the deliveries handed in during its
+//! previous commit together: their events in one transaction
+//! ([`EventStore::insert_event_groups`]). Detection runs on the enriched
+//! events (sensor alerts, indicators, Sigma, threshold and sequence
+//! rules; [`super::detection`]); the alerts are recorded
 //! into offenses right after the events' commit (idempotent per event and
 //! detector, so a redelivery raises nothing twice);
 //! it acknowledges the batch only after the commit. A store error nacks
@@ -66,7 +68,8 @@ use garrison_ingest::{Context, parse};
 use garrison_store::Store;
 use serde::Serialize;
 
-use super::detection::{Detection, Raised};
+use super::commit::{Committer, Job};
+use super::detection::{Detection, Raised, RuleSet};
 use super::live::{LIVE_CAPACITY, LiveFeed};
 use crate::inventory::index::AssetIndexes;
 use tokio::sync::Notify;
@@ -216,7 +219,8 @@ impl TenantCounters {
 }
 
 struct Shared {
-    store: Arc<dyn Store>,
+    /// Writes what the workers produce, gathered (see [`super::commit`]).
+    committer: Committer,
     /// The tenants' asset indexes, for enrichment.
     assets: Arc<AssetIndexes>,
     /// Rules and indicators, for detection.
@@ -284,7 +288,7 @@ impl Pipeline {
             clock.clone(),
         ));
         let shared = Arc::new(Shared {
-            store,
+            committer: Committer::start(store),
             assets,
             detection,
             clock,
@@ -460,10 +464,47 @@ impl Drop for Receipt {
     }
 }
 
+/// Deliveries a worker has prepared and not yet seen committed, at most:
+/// beyond, it waits before taking the next (parsed events take more room
+/// than the lines the bus bounds).
+const PENDING_PER_WORKER: usize = 8;
+
 async fn work(shared: Arc<Shared>, mut consumer: InProcessConsumer<RawLine>) {
     use garrison_ingest::bus::Consumer;
-    while let Some(delivery) = consumer.next().await {
-        handle(&shared, delivery).await;
+    // A delivery's commit, acknowledgement and accounting run as a task of
+    // their own, so that the worker prepares the next delivery meanwhile
+    // (waiting on the commit, workers were idle while lines queued). The
+    // worker ends only once they have: a nacked batch comes back to it.
+    let mut finishing = tokio::task::JoinSet::new();
+    loop {
+        if finishing.len() >= PENDING_PER_WORKER {
+            settle(finishing.join_next().await);
+            continue;
+        }
+        tokio::select! {
+            delivery = consumer.next() => match delivery {
+                Some(delivery) => {
+                    let prepared = prepare_delivery(&shared, &delivery).await;
+                    finishing.spawn(finish(Arc::clone(&shared), delivery, prepared));
+                }
+                None if finishing.is_empty() => break,
+                None => {
+                    while let Some(r) = finishing.join_next().await {
+                        settle(Some(r));
+                    }
+                }
+            },
+            r = finishing.join_next(), if !finishing.is_empty() => settle(r),
+        }
+    }
+}
+
+/// A finished delivery task: a panic in it is the worker's.
+fn settle(r: Option<Result<(), tokio::task::JoinError>>) {
+    if let Some(Err(e)) = r
+        && e.is_panic()
+    {
+        std::panic::resume_unwind(e.into_panic());
     }
 }
 
@@ -519,27 +560,21 @@ fn original_text(line: &str, fields: &mut garrison_core::event::Fields) -> Strin
     cut.to_owned()
 }
 
-async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
-    let tenant = delivery.tenant();
-    let messages = delivery.messages();
-    if delivery.attempt() == 1 {
-        let mut counters = lock(&shared.counters);
-        let c = counters.entry(tenant).or_default();
-        for m in messages {
-            c.source(&m.source_id).received += 1;
-        }
-    }
+/// A delivery's lines parsed, enriched and run through detection: the
+/// events in groups (by source and receipt), the failed lines for the
+/// ring, and what detection raised.
+fn prepare(
+    shared: &Shared,
+    tenant: TenantId,
+    messages: &[RawLine],
+    now: Timestamp,
+    assets: Option<&garrison_detect::AssetIndex>,
+    rules: Option<&RuleSet>,
+    indicators: Option<&garrison_detect::IndicatorIndex>,
+) -> (Vec<Group>, Vec<FailedLine>, Raised) {
     let mut groups: Vec<Group> = Vec::new();
     let mut ring: Vec<FailedLine> = Vec::new();
-    // Enrichment: the tenant's asset index (at once, after the first).
-    let assets = shared.assets.for_pipeline(tenant).await;
-    let now = shared.clock.now();
-    // Detection: what each event raises, recorded after the events.
-    let (rules, indicators) = shared.detection.current(now).await;
-    let weights = rules
-        .as_deref()
-        .map(|r| r.weights_for(tenant))
-        .unwrap_or_default();
+    let weights = rules.map(|r| r.weights_for(tenant)).unwrap_or_default();
     let mut raised = Raised::default();
     for m in messages {
         let token = m.receipt.map(|r| r.token);
@@ -564,16 +599,12 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
         g.lines += 1;
         match event_of(m) {
             Ok(mut e) => {
-                if let Some(assets) = &assets {
+                if let Some(assets) = assets {
                     garrison_detect::enrich::enrich(&mut e.fields, assets);
                 }
-                shared.detection.detect(
-                    rules.as_deref(),
-                    indicators.as_deref(),
-                    weights,
-                    &e,
-                    &mut raised,
-                );
+                shared
+                    .detection
+                    .detect(rules, indicators, weights, &e, &mut raised);
                 g.events.push(e);
             }
             Err(reason) => {
@@ -582,20 +613,91 @@ async fn handle(shared: &Shared, delivery: Delivery<RawLine>) {
             }
         }
     }
-    let batches: Vec<&[Event]> = groups.iter().map(|g| g.events.as_slice()).collect();
-    let window = i64::try_from(shared.settings.offense_window.as_millis()).unwrap_or(i64::MAX);
-    let stored: garrison_store::StoreResult<Vec<u64>> = async {
-        let stored = shared.store.insert_event_groups(&batches).await?;
-        shared
-            .store
-            .record_alerts(&raised.alerts, window, now)
-            .await?;
-        if !raised.sightings.is_empty() {
-            shared.store.record_sightings(&raised.sightings).await?;
+    (groups, ring, raised)
+}
+
+/// What a delivery became before its commit.
+struct Prepared {
+    groups: Vec<Group>,
+    ring: Vec<FailedLine>,
+    raised: Raised,
+    now: Timestamp,
+}
+
+async fn prepare_delivery(shared: &Arc<Shared>, delivery: &Delivery<RawLine>) -> Prepared {
+    let tenant = delivery.tenant();
+    if delivery.attempt() == 1 {
+        let mut counters = lock(&shared.counters);
+        let c = counters.entry(tenant).or_default();
+        for m in delivery.messages() {
+            c.source(&m.source_id).received += 1;
         }
-        Ok(stored)
     }
-    .await;
+    // Enrichment: the tenant's asset index (at once, after the first).
+    let assets = shared.assets.for_pipeline(tenant).await;
+    let now = shared.clock.now();
+    // Detection: what each event raises, recorded after the events.
+    let (rules, indicators) = shared.detection.current(now).await;
+    // Parsing, enrichment and detection take milliseconds a batch: on a
+    // blocking thread, so that the runtime's threads stay free for the
+    // committer's round trips with the database and for the listeners
+    // (on the runtime, they delayed every commit by the batches parsed
+    // meanwhile).
+    let prepared = {
+        let shared = Arc::clone(shared);
+        let batch = delivery.shared_messages();
+        tokio::task::spawn_blocking(move || {
+            prepare(
+                &shared,
+                tenant,
+                &batch,
+                now,
+                assets.as_deref(),
+                rules.as_deref(),
+                indicators.as_deref(),
+            )
+        })
+        .await
+    };
+    match prepared {
+        Ok((groups, ring, raised)) => Prepared {
+            groups,
+            ring,
+            raised,
+            now,
+        },
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Commits a prepared delivery, then acknowledges it (or nacks it on a
+/// store error) and accounts for it: counters, the live feed, receipts.
+async fn finish(shared: Arc<Shared>, delivery: Delivery<RawLine>, prepared: Prepared) {
+    let Prepared {
+        mut groups,
+        mut ring,
+        raised,
+        now,
+    } = prepared;
+    let tenant = delivery.tenant();
+    let messages = delivery.messages();
+    let window_ms = i64::try_from(shared.settings.offense_window.as_millis()).unwrap_or(i64::MAX);
+    let (stored, events) = shared
+        .committer
+        .commit(Job {
+            groups: groups
+                .iter_mut()
+                .map(|g| std::mem::take(&mut g.events))
+                .collect(),
+            alerts: raised.alerts,
+            sightings: raised.sightings,
+            now,
+            window_ms,
+        })
+        .await;
+    for (g, events) in groups.iter_mut().zip(events) {
+        g.events = events;
+    }
     match stored {
         Ok(stored) => {
             for (g, n) in groups.iter_mut().zip(stored) {
