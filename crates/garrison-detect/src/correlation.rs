@@ -717,4 +717,51 @@ mod tests {
         st.prune(&rules, Timestamp::from_millis(1_800_000_000_000));
         assert!(st.is_empty());
     }
+
+    #[test]
+    fn hostile_yaml_is_refused_with_a_reason() {
+        // A YAML alias bomb ("billion laughs"): 10^10 nodes if expanded.
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..9 {
+            let prev = if i == 0 {
+                "a".to_owned()
+            } else {
+                format!("l{}", i - 1)
+            };
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+        }
+        // Inside a field the rule reads, so that the parser has to follow
+        // the aliases (an unknown top-level key would be refused first).
+        let bomb = format!(
+            "id: bomb\ntitle: t\nkind: threshold\ngroup_by: [source.ip]\nwindow: 5m\ntags:\n{}",
+            bomb.lines()
+                .map(|l| format!("  - {{{l}}}\n"))
+                .collect::<String>()
+        );
+        assert!(bomb.len() < MAX_RULE_FILE_BYTES);
+        // Refused where the first nested list stands in for a tag: the
+        // reader checks types as it goes and never expands the aliases.
+        let e = from_yaml(&bomb).expect_err("the bomb is refused");
+        assert!(e.contains("tags[0]"), "{e}");
+        // Nesting deeper than the parser allows is refused, not recursed
+        // into.
+        let nested = format!(
+            "id: n\ntitle: t\nkind: threshold\ngroup_by: [source.ip]\nwindow: 5m\nwhere: {}x{}\n",
+            "{a: ".repeat(200),
+            "}".repeat(200)
+        );
+        assert!(from_yaml(&nested).is_err());
+        // Too large a file, before any parsing.
+        let huge = format!("id: h\ntitle: '{}'\n", "x".repeat(MAX_RULE_FILE_BYTES));
+        let e = from_yaml(&huge).expect_err("too large");
+        assert!(e.contains("larger than"), "{e}");
+        // Script in a title is kept as text (escaped where shown), not refused
+        // or interpreted here.
+        let r = from_yaml(
+            "id: s\ntitle: \"<script>alert(1)</script>\"\nkind: threshold\ngroup_by: [source.ip]\nwindow: 5m\ncount: 3\nwhere:\n  event.category: authentication\n",
+        );
+        let c = r.expect("a rule with markup in its title loads");
+        assert_eq!(c.rule.title, "<script>alert(1)</script>");
+    }
 }

@@ -6,6 +6,12 @@
 
 use std::hint::black_box;
 
+/// The binary's allocator (`crates/garrison/src/main.rs`): parsing
+/// allocates a string per text value, so the allocator is part of the
+/// figure.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use garrison_core::Timestamp;
 use garrison_ingest::{Context, Format, cef, leef, parse, syslog};

