@@ -546,6 +546,7 @@ fn build() -> Builder {
     )
     // Portal: rules
     .get(Portal, "/rules", p_rules::list)
+    .post(Portal, "/rules", p_rules::load)
     .post(Portal, "/tenants/{tenant_id}/rules", p_rules::switch)
     // Portal: events
     .get(Portal, "/events", p_events::list)

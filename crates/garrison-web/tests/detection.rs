@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::http::StatusCode;
 use garrison_app::events::ingest::Format;
 use garrison_app::inventory::Progress;
 use garrison_core::offense::{DetectorKind, Offense};
@@ -325,4 +326,183 @@ async fn sequence_events(t: &TestApp, tenant: TenantId) -> u64 {
         .filter(|o| o.detector.kind == DetectorKind::Sequence)
         .map(|o| o.event_count)
         .sum()
+}
+
+/// The rules page loads a pasted rule file (checked first: a failing file
+/// is shown with its reason and stored nowhere; markup in it is escaped),
+/// and edits a rule's exceptions for a tenant (a bad line is named);
+/// customers can do neither.
+#[tokio::test]
+async fn the_rules_page_loads_rule_files_and_edits_exceptions() {
+    let t = TestApp::new().await;
+    let acme = t.tenant("acme").await;
+    // An engineer assigned to acme (MSSP staff see the tenants they serve).
+    let (eng, one_time) = t.user("eng@mssp.test", Role::MsspEngineer, None).await;
+    t.app
+        .assign_staff(&t.operator(), eng.id, acme.id)
+        .await
+        .expect("assign");
+    let engineer = t.first_login(t.client(), &eng, &one_time).await;
+    let c = &engineer.client;
+    let rule = "id: portal-scan\ntitle: \"Scan <script>alert(1)</script>\"\nkind: threshold\n\
+                level: low\nwhere: { event.category: network }\ngroup_by: [source.ip]\n\
+                distinct: destination.port\ncount: 50\nwindow: 1m\n";
+
+    // A file that does not load: the reason, what was typed, nothing stored.
+    let broken = rule.replace("window: 1m", "window: sometimes");
+    let r = c
+        .post_form(
+            "/rules",
+            &[
+                ("name", "scan.yml"),
+                ("body", &broken),
+                ("csrf", &engineer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let errors = r.text_of("load-errors");
+    assert!(
+        errors.contains("window"),
+        "the reason names the field: {errors}"
+    );
+    assert!(r.body.contains("value=\"scan.yml\""), "keeps the name");
+    assert!(!r.body.contains("<script>alert(1)"), "escaped");
+    let overview = t.app.rules_overview(&t.operator()).await.expect("overview");
+    assert!(overview.rules.iter().all(|r| r.id != "portal-scan"));
+
+    // A bad name is refused before anything is read.
+    let r = c
+        .post_form(
+            "/rules",
+            &[("name", "../x"), ("body", rule), ("csrf", &engineer.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text_of("load-errors").contains("name the file"));
+
+    // The good file loads and is listed, its title escaped.
+    let r = c
+        .post_form(
+            "/rules",
+            &[
+                ("name", "scan.yml"),
+                ("body", rule),
+                ("csrf", &engineer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get("/rules?q=portal-scan").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("portal/scan.yml"), "{}", page.body);
+    assert!(
+        garrison_testkit::html::unescape(&page.body).contains("Scan <script>alert(1)</script>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert(1)"));
+
+    // Exceptions for acme: a bad line is named, a good form is stored.
+    let path = format!("/tenants/{}/rules", acme.id);
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("rule_id", "portal-scan"),
+                ("exceptions", "source.ip = 10.0.0.5\nnot a condition"),
+                ("csrf", &engineer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.text_of("edit-error").contains("line 2"), "{}", r.body);
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("rule_id", "portal-scan"),
+                (
+                    "exceptions",
+                    "source.ip = 10.0.0.5\n\nsource.ip = 10.0.0.6; user.name = backup\n",
+                ),
+                ("csrf", &engineer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let settings = t
+        .app
+        .tenant_rules(&t.operator(), acme.id)
+        .await
+        .expect("settings");
+    let s = settings
+        .iter()
+        .find(|s| s.rule_id == "portal-scan")
+        .expect("stored");
+    assert!(s.enabled, "the switch is kept");
+    assert_eq!(s.exceptions.len(), 2);
+    assert_eq!(s.exceptions[1]["user.name"], "backup");
+    let page = c
+        .get(&format!("/rules?tenant={}&edit=portal-scan", acme.id))
+        .await;
+    assert!(
+        page.body
+            .contains("source.ip = 10.0.0.6; user.name = backup"),
+        "the form shows them back: {}",
+        page.body
+    );
+    // Switching keeps the exceptions.
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("rule_id", "portal-scan"),
+                ("state", "off"),
+                ("csrf", &engineer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let settings = t
+        .app
+        .tenant_rules(&t.operator(), acme.id)
+        .await
+        .expect("settings");
+    let s = settings
+        .iter()
+        .find(|s| s.rule_id == "portal-scan")
+        .expect("stored");
+    assert_eq!((s.enabled, s.exceptions.len()), (false, 2));
+
+    // A customer admin can do neither, even for its own tenant.
+    let customer = t
+        .signed_in("admin@acme.test", Role::CustomerAdmin, Some(acme.id))
+        .await;
+    let r = customer
+        .client
+        .post_form(
+            "/rules",
+            &[
+                ("name", "mine.yml"),
+                ("body", rule),
+                ("csrf", &customer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = customer
+        .client
+        .post_form(
+            &path,
+            &[
+                ("rule_id", "portal-scan"),
+                ("exceptions", ""),
+                ("csrf", &customer.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = customer.client.get("/rules").await;
+    assert!(!page.body.contains("id=\"rule-load\""), "no load form");
 }

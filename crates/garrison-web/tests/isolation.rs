@@ -1158,6 +1158,21 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
     );
     add(
         M::POST,
+        "/rules",
+        case(false, only(MSSP_STAFF, 303, 403)).body(|_, _| {
+            form(&[
+                ("name", "walk.yml"),
+                (
+                    "body",
+                    "id: walk-threshold\ntitle: Walk\nkind: threshold\nlevel: low\n\
+                     where: { event.category: network }\ngroup_by: [source.ip]\n\
+                     count: 1000\nwindow: 1m\n",
+                ),
+            ])
+        }),
+    );
+    add(
+        M::POST,
         "/tenants/{tenant_id}/rules",
         case(true, only(MSSP_STAFF, 303, 403))
             .body(|_, _| form(&[("rule_id", "garrison-port-scan"), ("state", "on")])),

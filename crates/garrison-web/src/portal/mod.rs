@@ -128,6 +128,10 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "rule-switched" => {
             "The rule was switched for the tenant; the pipeline picks it up within seconds."
         }
+        "exceptions-saved" => {
+            "The rule's exceptions were saved for the tenant; the pipeline picks them up within seconds."
+        }
+        "rules-loaded" => "The rule file was loaded; the pipeline picks it up within seconds.",
         "offense-assigned" => "The offense's assignee was changed.",
         "offense-closed" => "The offense was closed.",
         "offense-reopened" => "The offense was reopened.",
