@@ -289,6 +289,11 @@ pub struct NewAlert {
     pub assets: Vec<InvolvedAsset>,
     /// The alert's own score (no repetition bonus).
     pub breakdown: Breakdown,
+    /// Other events that made the detection (a threshold or sequence
+    /// rule's earlier events: time and id), linked to the offense with it
+    /// but not counted as alerts of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributing: Vec<(Timestamp, EventId)>,
 }
 
 /// Whether an offense still gathers alerts and needs work.

@@ -81,6 +81,7 @@ pub fn alert(
         key: offense_key(&event.fields),
         assets: involved_assets(&event.fields),
         breakdown: Breakdown::new(severity, credibility, relevance(&event.fields), weights),
+        contributing: Vec::new(),
     }
 }
 

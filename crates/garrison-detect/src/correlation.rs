@@ -287,12 +287,12 @@ pub fn looks_like_correlation(text: &str) -> bool {
 }
 
 /// What fired: the rule (index in the set), the key and the events that
-/// made it, oldest first.
+/// made it (time and id), oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fired {
     pub rule: usize,
     pub key: Vec<String>,
-    pub events: Vec<EventId>,
+    pub events: Vec<(Timestamp, EventId)>,
 }
 
 /// Per rule and key: the events counted (time, id, distinct value or step).
@@ -390,7 +390,7 @@ impl CorrelationState {
     }
 }
 
-fn threshold(c: &Compiled, g: &mut Group, e: &Event) -> Option<Vec<EventId>> {
+fn threshold(c: &Compiled, g: &mut Group, e: &Event) -> Option<Vec<(Timestamp, EventId)>> {
     let r = &c.rule;
     let at = e.timestamp.as_millis();
     let value = match &r.distinct {
@@ -416,13 +416,13 @@ fn threshold(c: &Compiled, g: &mut Group, e: &Event) -> Option<Vec<EventId>> {
     };
     let want = usize::try_from(r.count.unwrap_or(u32::MAX)).unwrap_or(usize::MAX);
     (n >= want).then(|| {
-        let events = g.seen.iter().map(|(_, id, _)| *id).collect();
+        let events = g.seen.iter().map(|(at, id, _)| (*at, *id)).collect();
         g.seen.clear();
         events
     })
 }
 
-fn sequence(c: &Compiled, g: &mut Group, e: &Event) -> Option<Vec<EventId>> {
+fn sequence(c: &Compiled, g: &mut Group, e: &Event) -> Option<Vec<(Timestamp, EventId)>> {
     let steps = &c.rule.steps;
     let at = e.timestamp.as_millis();
     // Too late for the sequence begun: start again.
@@ -441,7 +441,7 @@ fn sequence(c: &Compiled, g: &mut Group, e: &Event) -> Option<Vec<EventId>> {
             g.step += 1;
             g.in_step = 0;
             if g.step == steps.len() {
-                let events = g.seen.iter().map(|(_, id, _)| *id).collect();
+                let events = g.seen.iter().map(|(at, id, _)| (*at, *id)).collect();
                 g.seen.clear();
                 g.step = 0;
                 return Some(events);
@@ -599,7 +599,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].key, ["10.0.0.1"]);
         assert_eq!(
-            out[0].events,
+            out[0].events.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
             [evs[0].id, evs[2].id, evs[3].id, evs[4].id, evs[5].id]
         );
         // Counting starts afresh.

@@ -13,8 +13,9 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
 use garrison_core::offense::{
-    Breakdown, Detector, DetectorKind, InvolvedAsset, NewAlert, OFFENSE_ASSETS, Offense,
-    OffenseComment, OffenseKey, OffenseStatus, Suppression, TriageAction,
+    Breakdown, Detector, DetectorKind, InvolvedAsset, NewAlert, OFFENSE_ASSETS,
+    OFFENSE_EVENT_LINKS, Offense, OffenseComment, OffenseKey, OffenseStatus, Suppression,
+    TriageAction,
 };
 use garrison_core::{EventId, OffenseId, TenantAccess, TenantId, TenantScope, Timestamp};
 use garrison_store::{
@@ -267,10 +268,13 @@ async fn active_suppressions(
 }
 
 /// Writes the batch's alert rows, many per statement.
+/// Inserts alert rows; `links` rows (a detection's contributing events)
+/// may already be there, as an earlier detection's, and are then kept.
 async fn insert_alerts(
     conn: &mut AnyConnection,
     backend: garrison_store::Backend,
     rows: &[(&NewAlert, Option<OffenseId>, Option<String>)],
+    links: bool,
 ) -> StoreResult<()> {
     const COLUMNS: usize = 8;
     for chunk in rows.chunks(ALERT_ROWS) {
@@ -282,7 +286,8 @@ async fn insert_alerts(
         };
         let mut q = sqlx::query(safe(format!(
             "INSERT INTO alerts (event_id, detector_kind, detector_key, tenant_id, offense_id, \
-             suppression_id, at, magnitude_x10) VALUES {values}"
+             suppression_id, at, magnitude_x10) VALUES {values}{}",
+            if links { " ON CONFLICT DO NOTHING" } else { "" }
         )));
         for (a, offense, sup) in chunk {
             q = q
@@ -398,6 +403,7 @@ impl OffenseStore for SqlStore {
         let mut rows: Vec<(&NewAlert, Option<OffenseId>, Option<String>)> = Vec::new();
         let mut growing: Vec<Growing> = Vec::new();
         let mut by_key: HashMap<GroupKey, usize> = HashMap::new();
+        let mut links: Vec<(NewAlert, OffenseId)> = Vec::new();
         for a in alerts {
             let id = (
                 a.event_id.to_string(),
@@ -448,9 +454,30 @@ impl OffenseStore for SqlStore {
                 growing.len() - 1
             };
             rows.push((a, Some(growing[i].offense.id), None));
+            // The rule's earlier events are linked too, while the offense
+            // has few events (links are capped as the alerts are).
+            if growing[i].offense.event_count <= OFFENSE_EVENT_LINKS {
+                let room = usize::try_from(OFFENSE_EVENT_LINKS).unwrap_or(usize::MAX);
+                links.extend(a.contributing.iter().take(room).map(|(at, id)| {
+                    (
+                        NewAlert {
+                            event_id: *id,
+                            at: *at,
+                            contributing: Vec::new(),
+                            ..a.clone()
+                        },
+                        growing[i].offense.id,
+                    )
+                }));
+            }
             out.new += 1;
         }
-        insert_alerts(tx.conn(), self.backend, &rows).await?;
+        insert_alerts(tx.conn(), self.backend, &rows, false).await?;
+        let link_rows: Vec<(&NewAlert, Option<OffenseId>, Option<String>)> = links
+            .iter()
+            .map(|(a, offense)| (a, Some(*offense), None))
+            .collect();
+        insert_alerts(tx.conn(), self.backend, &link_rows, true).await?;
         for (sup, n) in swallowed {
             sqlx::query(
                 "UPDATE suppressions SET suppressed = suppressed + $1, last_suppressed_at = $2 \

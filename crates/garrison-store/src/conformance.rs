@@ -74,6 +74,7 @@ macro_rules! conformance_suite {
             events_are_isolated_by_tenant,
             event_retention_purges_only_old_events_of_the_tenant,
             offenses_group_alerts_score_and_stay_in_their_tenant,
+            alerts_link_their_contributing_events,
             offense_triage_comments_and_suppressions,
             rule_files_and_tenant_settings,
             vulns_keep_each_sources_columns,
@@ -2829,7 +2830,64 @@ fn new_alert(
             Part::of(relevance, format!("relevance {relevance}")),
             Weights::default(),
         ),
+        contributing: Vec::new(),
     }
+}
+
+/// A threshold or sequence detection links the earlier events that made
+/// it: listed with the offense's events, counted once, and linked again
+/// without error when a later detection shares them.
+pub async fn alerts_link_their_contributing_events(f: &Fixture) {
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let hour = 3_600_000;
+    let earlier: Vec<(Timestamp, garrison_core::EventId)> = (0..3)
+        .map(|i| (t(1_000 * i), garrison_core::EventId::new()))
+        .collect();
+    let mut first = new_alert(a, 5_000, "scan", "203.0.113.9", 2.0);
+    first.contributing.clone_from(&earlier);
+    let rec = store
+        .record_alerts(std::slice::from_ref(&first), hour, t(6_000))
+        .await
+        .expect("record");
+    assert_eq!((rec.new, rec.opened.len()), (1, 1));
+    let offense = rec.opened[0];
+    let access = access_of(&[a]);
+    let o = store.find_offense(&access, offense).await.expect("offense");
+    assert_eq!(o.event_count, 1, "one detection, one alert");
+    let events = store
+        .offense_events(&access, offense, 100)
+        .await
+        .expect("events");
+    let mut want: Vec<_> = earlier.iter().map(|(_, id)| *id).collect();
+    want.push(first.event_id);
+    assert_eq!(events, want, "oldest first, the detection's own last");
+
+    // A second detection sharing two of those events links the new one.
+    let fresh = garrison_core::EventId::new();
+    let mut second = new_alert(a, 7_000, "scan", "203.0.113.9", 2.0);
+    second.contributing = vec![earlier[1], earlier[2], (t(6_500), fresh)];
+    let rec = store
+        .record_alerts(std::slice::from_ref(&second), hour, t(8_000))
+        .await
+        .expect("second");
+    assert_eq!((rec.new, rec.grown.as_slice()), (1, [offense].as_slice()));
+    let events = store
+        .offense_events(&access, offense, 100)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 6, "{events:?}");
+    assert!(events.contains(&fresh));
+    let o = store.find_offense(&access, offense).await.expect("offense");
+    assert_eq!(o.event_count, 2);
+    // Another tenant sees none of it.
+    let other = tenant(store, "bravo").await;
+    assert!(matches!(
+        store
+            .offense_events(&access_of(&[other]), offense, 100)
+            .await,
+        Err(crate::StoreError::NotFound)
+    ));
 }
 
 pub async fn offenses_group_alerts_score_and_stay_in_their_tenant(f: &Fixture) {

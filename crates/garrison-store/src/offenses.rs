@@ -60,7 +60,8 @@ pub trait OffenseStore: Send + Sync {
     /// `window_ms` older than it, or opens one; the offense's counts,
     /// first and last seen, assets (capped) and score (part by part the
     /// peak, plus the repetition bonus) follow, and its first
-    /// [`garrison_core::offense::OFFENSE_EVENT_LINKS`] events are linked.
+    /// [`garrison_core::offense::OFFENSE_EVENT_LINKS`] events are linked,
+    /// with each alert's contributing events (linked, not counted).
     /// Idempotent per event and detector. An alert matching a suppression
     /// of its tenant, detector and key that has not expired at `now` joins
     /// no offense: it is counted on the suppression.

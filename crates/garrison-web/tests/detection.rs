@@ -254,6 +254,24 @@ async fn failed_windows_logons_then_a_success_make_a_sequence_offense() {
         "garrison-windows-bruteforce-then-logon"
     );
     assert_eq!(seq[0].key.value, "203.0.113.7");
+    // The offense links the failures that made the sequence, not only the
+    // logon that completed it; it counts one detection.
+    assert_eq!(seq[0].event_count, 1);
+    let detail = t
+        .app
+        .offense(&t.operator(), seq[0].id)
+        .await
+        .expect("offense");
+    let ids: Vec<Option<i64>> = detail
+        .events
+        .iter()
+        .map(|e| e.fields.get("winlog.event_id").and_then(|v| v.as_i64()))
+        .collect();
+    assert!(
+        ids.iter().filter(|i| **i == Some(4625)).count() >= 5,
+        "{ids:?}"
+    );
+    assert_eq!(ids.last(), Some(&Some(4624)), "{ids:?}");
 
     // Testing the rule over the stored events finds the same, through the
     // API; a customer of another tenant cannot test against acme's.

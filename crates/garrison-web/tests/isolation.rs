@@ -337,6 +337,7 @@ async fn offense(t: &TestApp, tenant: garrison_core::TenantId, event: &str, slug
             Part::of(3.0, "no asset"),
             Weights::default(),
         ),
+        contributing: Vec::new(),
     };
     let rec = t
         .store

@@ -624,6 +624,7 @@ impl Detection {
                         field: c.rule.group_by.join(","),
                         value: f.key.join(","),
                     };
+                    a.contributing = f.events.into_iter().filter(|(_, id)| *id != e.id).collect();
                     out.alerts.push(a);
                 }
             }
