@@ -18,3 +18,21 @@ pub mod sigma;
 
 pub use asset_index::{AssetIndex, AssetProfile, DEFAULT_ZONE, Lookup, RangeProfile};
 pub use indicator_index::{IndexError, IndicatorHit, IndicatorIndex, IndicatorIndexBuilder};
+
+/// A YAML alias bomb ("billion laughs"): ten levels of ten aliases each,
+/// 10^10 nodes if expanded; one mapping entry per line, anchors `a`, `l0`
+/// … `l8`. For the rule loaders' hostile-input tests.
+#[cfg(test)]
+pub(crate) fn yaml_alias_bomb() -> String {
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..9 {
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("l{}", i - 1)
+        };
+        let refs = vec![format!("*{prev}"); 10].join(", ");
+        bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+    }
+    bomb
+}

@@ -346,6 +346,17 @@ async fn sequence_events(t: &TestApp, tenant: TenantId) -> u64 {
         .sum()
 }
 
+/// acme's setting of the rule the rules-page test loads.
+async fn portal_scan_setting(t: &TestApp, tenant: TenantId) -> garrison_store::TenantRule {
+    t.app
+        .tenant_rules(&t.operator(), tenant)
+        .await
+        .expect("settings")
+        .into_iter()
+        .find(|s| s.rule_id == "portal-scan")
+        .expect("stored")
+}
+
 /// The rules page loads a pasted rule file (checked first: a failing file
 /// is shown with its reason and stored nowhere; markup in it is escaped),
 /// and edits a rule's exceptions for a tenant (a bad line is named);
@@ -449,15 +460,7 @@ async fn the_rules_page_loads_rule_files_and_edits_exceptions() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let settings = t
-        .app
-        .tenant_rules(&t.operator(), acme.id)
-        .await
-        .expect("settings");
-    let s = settings
-        .iter()
-        .find(|s| s.rule_id == "portal-scan")
-        .expect("stored");
+    let s = portal_scan_setting(&t, acme.id).await;
     assert!(s.enabled, "the switch is kept");
     assert_eq!(s.exceptions.len(), 2);
     assert_eq!(s.exceptions[1]["user.name"], "backup");
@@ -482,15 +485,7 @@ async fn the_rules_page_loads_rule_files_and_edits_exceptions() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let settings = t
-        .app
-        .tenant_rules(&t.operator(), acme.id)
-        .await
-        .expect("settings");
-    let s = settings
-        .iter()
-        .find(|s| s.rule_id == "portal-scan")
-        .expect("stored");
+    let s = portal_scan_setting(&t, acme.id).await;
     assert_eq!((s.enabled, s.exceptions.len()), (false, 2));
 
     // A customer admin can do neither, even for its own tenant.

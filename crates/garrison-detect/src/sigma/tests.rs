@@ -443,17 +443,7 @@ fn hostile_rules_are_rejected_or_bounded() {
     )));
     assert!(e.reason.contains("nested deeper"), "{e}");
     // A YAML alias bomb ("billion laughs").
-    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
-    for i in 0..9 {
-        let prev = if i == 0 {
-            "a".to_owned()
-        } else {
-            format!("l{}", i - 1)
-        };
-        bomb.push_str(&format!(
-            "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
-        ));
-    }
+    let mut bomb = crate::yaml_alias_bomb();
     bomb.push_str("title: t\nid: bomb\n");
     let e = load_error(&bomb);
     assert!(e.reason.contains("invalid YAML"), "{e}");
