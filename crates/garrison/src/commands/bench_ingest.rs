@@ -154,14 +154,15 @@ async fn tcp_sender(
     Ok(sent)
 }
 
-/// Posts request bodies: back to back (`rate` 0) or paced. Returns the
-/// lines acknowledged (200).
+/// Posts request bodies: back to back (`rate` 0) or paced, a share
+/// `phase` of a period ahead of the others so that paced senders do not
+/// all send at the same instant. Returns the lines acknowledged (200).
 async fn http_sender(
     url: String,
     token: String,
     bodies: Arc<Vec<String>>,
     start: usize,
-    rate: f64,
+    (rate, phase): (f64, f64),
     stop: Arc<AtomicBool>,
 ) -> Result<u64> {
     let client = reqwest::Client::builder()
@@ -174,7 +175,8 @@ async fn http_sender(
     while !stop.load(Ordering::Relaxed) {
         if rate > 0.0 {
             #[allow(clippy::cast_precision_loss)]
-            let ahead = (acked as f64 + per_request) / rate - began.elapsed().as_secs_f64();
+            let ahead =
+                (acked as f64 + per_request * (1.0 - phase)) / rate - began.elapsed().as_secs_f64();
             if ahead > 0.0 {
                 tokio::time::sleep(Duration::from_secs_f64(ahead)).await;
             }
@@ -251,12 +253,17 @@ impl Rig {
             )));
         }
         for i in 0..http_senders {
+            // Independent clients: their requests spread over the period
+            // rather than arriving together (which measured a burst of
+            // eight requests, not a steady rate).
+            #[allow(clippy::cast_precision_loss)]
+            let phase = i as f64 / http_senders as f64;
             tasks.push(tokio::spawn(http_sender(
                 self.url.clone(),
                 self.token.clone(),
                 self.bodies.clone(),
                 i * 17,
-                http_rate,
+                (http_rate, phase),
                 stop.clone(),
             )));
         }
