@@ -595,9 +595,10 @@ impl Eval<'_> {
                 if *all {
                     pats.iter().all(text_match)
                 } else {
-                    any_contains.as_ref().is_some_and(|ac| {
-                        texts().any(|v| v.as_str().is_some_and(|s| ac.is_match(s)))
-                    }) || pats.iter().any(text_match)
+                    any_contains
+                        .as_ref()
+                        .is_some_and(|ac| ac.is_match_any(texts().filter_map(Value::as_str)))
+                        || pats.iter().any(text_match)
                 }
             }
         }

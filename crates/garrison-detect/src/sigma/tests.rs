@@ -612,3 +612,25 @@ fn substring_search_agrees_with_the_automaton_across_chunks() {
     let long = format!("{}SEKURLSA::", "x".repeat(100));
     assert!(fast.is_match(&long));
 }
+
+#[test]
+fn keyword_search_over_joined_values_finds_needles_only_within_one_value() {
+    let needles = ["sekurlsa::", "Kiwi Legit Printer", "\\mimilib.dll", "::"];
+    let ac = pattern::AnyContains::new(&needles, false).expect("builds");
+    // A needle split across two values is not a match.
+    assert!(!ac.is_match_any(["x sekurl", "sa: y", ":"].into_iter()));
+    assert!(!ac.is_match_any(std::iter::empty()));
+    // Found in any value, in any case, wherever the chunks break.
+    let filler = "abcdefghij KLMNOP \\ path\\to.exe";
+    for n in 0..80 {
+        let mut values: Vec<String> = (0..n).map(|i| format!("{filler}{i}")).collect();
+        assert!(!ac.is_match_any(values.iter().map(String::as_str)), "{n}");
+        values.push("C:\\Temp\\MIMILIB.DLL".to_owned());
+        values.push(filler.to_owned());
+        assert!(ac.is_match_any(values.iter().map(String::as_str)), "{n}");
+    }
+    // A value longer than a chunk is searched on its own.
+    let long = format!("{}Kiwi LEGIT printer", "y".repeat(2000));
+    assert!(ac.is_match_any(["a", long.as_str(), "b"].into_iter()));
+    assert!(!ac.is_match_any(["a", &long[..2010], "b"].into_iter()));
+}
