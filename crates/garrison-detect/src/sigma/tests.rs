@@ -634,3 +634,21 @@ fn keyword_search_over_joined_values_finds_needles_only_within_one_value() {
     assert!(ac.is_match_any(["a", long.as_str(), "b"].into_iter()));
     assert!(!ac.is_match_any(["a", &long[..2010], "b"].into_iter()));
 }
+
+#[test]
+fn events_with_many_fields_use_the_wide_slot_table() {
+    let set = compile_one(&win_rule(
+        "    sel:\n        Image|endswith: '\\cmd.exe'\n        User: 'x'\n    condition: sel",
+    ));
+    for extra in [0, 63, 64, 200, 300] {
+        let mut data: Vec<(String, Value)> = (0..extra)
+            .map(|i| (format!("F{i}"), Value::from("v")))
+            .collect();
+        data.push(("Image".into(), "C:\\Windows\\cmd.exe".into()));
+        data.push(("User".into(), "X".into()));
+        let refs: Vec<(&str, Value)> = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        assert!(fires(&set, &sysmon1(&refs)), "{extra} extra fields");
+        let refs: Vec<(&str, Value)> = refs[..refs.len() - 1].to_vec();
+        assert!(!fires(&set, &sysmon1(&refs)), "{extra} extra fields");
+    }
+}
