@@ -388,10 +388,13 @@ impl Bucket {
         mut f: impl FnMut(&Eval<'_>, u32),
     ) {
         let marks = &mut marks[..self.filtered.len()];
-        let mut any = false;
+        let mut touched = Touched {
+            list: [0; TOUCHED],
+            len: 0,
+        };
         for g in &self.groups {
             let Some(v) = ev.get(&g.field) else { continue };
-            scan(g, v, marks, bits, &mut any);
+            scan(g, v, marks, bits, &mut touched);
         }
         let ev = Eval {
             lits: self.exact.then_some(&*bits),
@@ -400,7 +403,19 @@ impl Bucket {
         for &r in &self.always {
             f(&ev, r);
         }
-        if !any {
+        if touched.len == 0 {
+            return;
+        }
+        if touched.len <= TOUCHED {
+            // Only the rules some literal marked, in rule order.
+            let list = &mut touched.list[..touched.len];
+            list.sort_unstable();
+            for &p in &*list {
+                let p = usize::from(p);
+                if marks[p] == self.full[p] && self.full[p] != 0 {
+                    f(&ev, self.filtered[p]);
+                }
+            }
             return;
         }
         for (i, (&m, &full)) in marks.iter().zip(&self.full).enumerate() {
@@ -411,10 +426,20 @@ impl Bucket {
     }
 }
 
-fn scan(g: &Group, v: &Value, marks: &mut [u8], bits: &mut [u64], any: &mut bool) {
+/// How many marked rules a bucket lists per event; past this, every
+/// rule's marks are read.
+const TOUCHED: usize = 128;
+
+/// The rules marked so far (`len` past `TOUCHED`: too many to list).
+struct Touched {
+    list: [u16; TOUCHED],
+    len: usize,
+}
+
+fn scan(g: &Group, v: &Value, marks: &mut [u8], bits: &mut [u64], touched: &mut Touched) {
     if let Value::List(items) = v {
         for i in items {
-            scan(g, i, marks, bits, any);
+            scan(g, i, marks, bits, touched);
         }
         return;
     }
@@ -430,8 +455,14 @@ fn scan(g: &Group, v: &Value, marks: &mut [u8], bits: &mut [u64], any: &mut bool
             };
             for &(kind, p, bit) in &t.rules_of[id] {
                 if at(kind) {
-                    marks[usize::from(p)] |= bit;
-                    *any = true;
+                    let m = &mut marks[usize::from(p)];
+                    if *m == 0 {
+                        if let Some(t) = touched.list.get_mut(touched.len) {
+                            *t = p;
+                        }
+                        touched.len += 1;
+                    }
+                    *m |= bit;
                 }
             }
             for &(kind, bit) in &t.atoms_of[id] {
