@@ -496,6 +496,12 @@ impl SigmaRules {
             let Some(l) = item.lits.as_mut() else {
                 continue;
             };
+            if l.atoms.iter().any(|(n, k)| prefilter::short(n, *k)) {
+                // A short literal would be reported all over long values:
+                // the item is evaluated when its rule is a candidate.
+                item.lits = None;
+                continue;
+            }
             let need = if l.all {
                 u32::try_from(l.atoms.len()).unwrap_or(u32::MAX)
             } else {

@@ -41,11 +41,32 @@ fn cnf(cond: &Cond, dets: &[Detection]) -> Option<Vec<Clause>> {
     }
 }
 
-/// All clauses of every part that has some (the smallest ones first).
+/// `contains` literals shorter than this (` -`, `/c`, `.js`) occur in
+/// most command lines: the scan reports every occurrence, so a clause
+/// with one is kept only when the rule has no better clause.
+pub(crate) const SHORT_LITERAL: usize = 3;
+
+/// Whether a literal is short (see [`SHORT_LITERAL`]); anchored ones
+/// (prefix, suffix, whole value) cost nothing extra.
+pub(crate) fn short(needle: &str, kind: LitKind) -> bool {
+    needle.len() < SHORT_LITERAL && place(needle, kind) == Place::Anywhere
+}
+
+/// Whether a clause has a short literal.
+fn weak(c: &Clause) -> bool {
+    c.iter().any(|(_, n, k)| short(n, *k))
+}
+
+/// All clauses of every part that has some (the smallest ones first);
+/// clauses with a short literal are dropped when another is left (any
+/// subset of the clauses is still necessary for the rule).
 fn and(parts: impl Iterator<Item = Option<Vec<Clause>>>) -> Option<Vec<Clause>> {
     let mut out: Vec<Clause> = parts.flatten().flatten().collect();
     if out.is_empty() {
         return None;
+    }
+    if out.iter().any(|c| !weak(c)) {
+        out.retain(|c| !weak(c));
     }
     out.sort_by_key(Vec::len);
     out.truncate(MAX_CLAUSES);
@@ -57,7 +78,7 @@ fn and(parts: impl Iterator<Item = Option<Vec<Clause>>>) -> Option<Vec<Clause>> 
 fn or(parts: impl Iterator<Item = Option<Vec<Clause>>>) -> Option<Vec<Clause>> {
     let mut clause = Vec::new();
     for p in parts {
-        let smallest = p?.into_iter().min_by_key(Vec::len)?;
+        let smallest = p?.into_iter().min_by_key(|c| (weak(c), c.len()))?;
         clause.extend(smallest);
         if clause.len() > MAX_NEEDLES_PER_CLAUSE {
             return None;

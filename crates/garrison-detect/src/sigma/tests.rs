@@ -636,6 +636,51 @@ fn keyword_search_over_joined_values_finds_needles_only_within_one_value() {
 }
 
 #[test]
+fn short_contains_literals_leave_the_prefilter_when_a_better_clause_exists() {
+    let set = compile_one(&win_rule(
+        "    sel:\n        Image|endswith: '\\powershell.exe'\n        CommandLine|contains: '-e'\n    condition: sel",
+    ));
+    // Only the suffix clause is scanned for; `-e` is evaluated on the
+    // candidates (no bit).
+    let pre = set.compiled[0].prefilter.as_ref().expect("a prefilter");
+    assert_eq!(pre.len(), 1, "{pre:?}");
+    assert_eq!(pre[0][0].1, "\\powershell.exe");
+    let Detection::Maps(maps) = &set.compiled[0].detections[0] else {
+        panic!("a map");
+    };
+    let short_item = maps[0]
+        .iter()
+        .find(|i| i.field != maps[0][0].field || i.lits.is_none());
+    assert!(short_item.is_some_and(|i| i.lits.is_none()));
+    let ev = |image: &str, cmdline: &str| {
+        sysmon1(&[("Image", image.into()), ("CommandLine", cmdline.into())])
+    };
+    assert!(fires(
+        &set,
+        &ev("C:\\x\\PowerShell.exe", "powershell -E aQBlAHgA")
+    ));
+    assert!(!fires(
+        &set,
+        &ev("C:\\x\\PowerShell.exe", "powershell -NoProfile")
+    ));
+    assert!(!fires(&set, &ev("C:\\x\\pwsh.exe", "pwsh -e aQBlAHgA")));
+
+    // A rule whose only clause has a short literal keeps it.
+    let set = compile_one(&win_rule(
+        "    sel:\n        CommandLine|windash|contains: '-c'\n    condition: sel",
+    ));
+    assert!(set.compiled[0].prefilter.is_some());
+    assert!(fires(&set, &cmd("cmd /c dir")));
+    assert!(fires(&set, &cmd("cmd \u{2013}c dir")));
+    assert!(!fires(&set, &cmd("cmd dir")));
+    let set = compile_one(&win_rule(
+        "    sel:\n        CommandLine|contains: '/c'\n    condition: sel",
+    ));
+    assert!(fires(&set, &cmd("cmd /C dir")));
+    assert!(!fires(&set, &cmd("cmd dir")));
+}
+
+#[test]
 fn events_with_many_fields_use_the_wide_slot_table() {
     let set = compile_one(&win_rule(
         "    sel:\n        Image|endswith: '\\cmd.exe'\n        User: 'x'\n    condition: sel",
