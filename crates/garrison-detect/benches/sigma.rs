@@ -335,6 +335,19 @@ fn eve_events() -> Vec<Fields> {
     out
 }
 
+/// Evaluates every event once (for instruction counts).
+#[inline(never)]
+fn counted_pass(set: &SigmaRules, parser: &str, events: &[Fields]) -> usize {
+    let mut out = Vec::new();
+    let mut hits = 0;
+    for f in events {
+        out.clear();
+        set.matches_fields(parser, black_box(f), &mut out);
+        hits += out.len();
+    }
+    hits
+}
+
 fn bench(c: &mut Criterion) {
     let rules = rules();
     let (set, errors) = SigmaRules::compile(rules.iter().map(|(o, y)| (o.as_str(), y)));
@@ -355,11 +368,20 @@ fn bench(c: &mut Criterion) {
         benign.len(),
         eve.len()
     );
+    // `SIGMA_ONCE=<sample>`: evaluate that sample's events once and stop,
+    // for instruction counts (`valgrind --tool=callgrind
+    // --toggle-collect='*matches_fields*'`), which the warm-up and
+    // criterion's loops would otherwise mix.
+    let once = std::env::var("SIGMA_ONCE").ok();
     for (name, parser, events) in [
         ("windows", "windows", &win),
         ("windows_otrf", "windows", &otrf),
         ("windows_benign", "windows", &benign),
+        ("eve", "suricata", &eve),
     ] {
+        if once.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let mut out = Vec::new();
         let mut hits = 0;
         for f in events.iter() {
@@ -368,6 +390,21 @@ fn bench(c: &mut Criterion) {
             hits += out.len();
         }
         eprintln!("{name}: {hits} matches over {} events", events.len());
+    }
+    if let Some(name) = once {
+        // A second, warm pass (regex caches filled), alone in its own
+        // function: `--toggle-collect='*counted_pass*'`.
+        for (n, parser, events) in [
+            ("windows", "windows", &win),
+            ("windows_otrf", "windows", &otrf),
+            ("windows_benign", "windows", &benign),
+            ("eve", "suricata", &eve),
+        ] {
+            if n == name {
+                eprintln!("counted: {} matches", counted_pass(&set, parser, events));
+            }
+        }
+        return;
     }
 
     let mut g = c.benchmark_group("sigma_match");

@@ -179,7 +179,7 @@ impl AnyContains {
         let fast = if cased
             || max_len > FAST_MAX_LEN
             || needles.len() > 64
-            || needles.iter().any(|n| n.is_empty())
+            || needles.iter().any(|n| n.is_empty() || n.contains('\0'))
         {
             None
         } else {
@@ -188,6 +188,40 @@ impl AnyContains {
             b.build().map(|s| (s, max_len))
         };
         Ok(Self { ac, fast })
+    }
+
+    /// Whether any of `texts` contains a needle: one search over their
+    /// lowercased text, joined with NUL (which no needle holds) in
+    /// stack-sized chunks, rather than one search per text (keywords
+    /// search every value of every event, most of them short).
+    pub(crate) fn is_match_any<'t>(&self, texts: impl Iterator<Item = &'t str>) -> bool {
+        let Some((searcher, _)) = self.fast.as_ref() else {
+            return texts.into_iter().any(|t| self.ac.is_match(t));
+        };
+        let mut buf = [0u8; CHUNK];
+        let mut len = 0;
+        for text in texts {
+            let t = text.as_bytes();
+            if t.len() + 1 > CHUNK {
+                // Too long to join: on its own (chunked).
+                if self.is_match(text) {
+                    return true;
+                }
+                continue;
+            }
+            if len + t.len() + 1 > CHUNK {
+                if searcher.find(&buf[..len]).is_some() {
+                    return true;
+                }
+                len = 0;
+            }
+            let dst = &mut buf[len..len + t.len()];
+            dst.copy_from_slice(t);
+            dst.make_ascii_lowercase();
+            buf[len + t.len()] = 0;
+            len += t.len() + 1;
+        }
+        len > 0 && searcher.find(&buf[..len]).is_some()
     }
 
     pub(crate) fn is_match(&self, s: &str) -> bool {

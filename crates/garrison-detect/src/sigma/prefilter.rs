@@ -41,11 +41,32 @@ fn cnf(cond: &Cond, dets: &[Detection]) -> Option<Vec<Clause>> {
     }
 }
 
-/// All clauses of every part that has some (the smallest ones first).
+/// `contains` literals shorter than this (` -`, `/c`, `.js`) occur in
+/// most command lines: the scan reports every occurrence, so a clause
+/// with one is kept only when the rule has no better clause.
+pub(crate) const SHORT_LITERAL: usize = 3;
+
+/// Whether a literal is short (see [`SHORT_LITERAL`]); anchored ones
+/// (prefix, suffix, whole value) cost nothing extra.
+pub(crate) fn short(needle: &str, kind: LitKind) -> bool {
+    needle.len() < SHORT_LITERAL && place(needle, kind) == Place::Anywhere
+}
+
+/// Whether a clause has a short literal.
+fn weak(c: &Clause) -> bool {
+    c.iter().any(|(_, n, k)| short(n, *k))
+}
+
+/// All clauses of every part that has some (the smallest ones first);
+/// clauses with a short literal are dropped when another is left (any
+/// subset of the clauses is still necessary for the rule).
 fn and(parts: impl Iterator<Item = Option<Vec<Clause>>>) -> Option<Vec<Clause>> {
     let mut out: Vec<Clause> = parts.flatten().flatten().collect();
     if out.is_empty() {
         return None;
+    }
+    if out.iter().any(|c| !weak(c)) {
+        out.retain(|c| !weak(c));
     }
     out.sort_by_key(Vec::len);
     out.truncate(MAX_CLAUSES);
@@ -57,7 +78,7 @@ fn and(parts: impl Iterator<Item = Option<Vec<Clause>>>) -> Option<Vec<Clause>> 
 fn or(parts: impl Iterator<Item = Option<Vec<Clause>>>) -> Option<Vec<Clause>> {
     let mut clause = Vec::new();
     for p in parts {
-        let smallest = p?.into_iter().min_by_key(Vec::len)?;
+        let smallest = p?.into_iter().min_by_key(|c| (weak(c), c.len()))?;
         clause.extend(smallest);
         if clause.len() > MAX_NEEDLES_PER_CLAUSE {
             return None;
@@ -388,10 +409,13 @@ impl Bucket {
         mut f: impl FnMut(&Eval<'_>, u32),
     ) {
         let marks = &mut marks[..self.filtered.len()];
-        let mut any = false;
+        let mut touched = Touched {
+            list: [0; TOUCHED],
+            len: 0,
+        };
         for g in &self.groups {
             let Some(v) = ev.get(&g.field) else { continue };
-            scan(g, v, marks, bits, &mut any);
+            scan(g, v, marks, bits, &mut touched);
         }
         let ev = Eval {
             lits: self.exact.then_some(&*bits),
@@ -400,7 +424,19 @@ impl Bucket {
         for &r in &self.always {
             f(&ev, r);
         }
-        if !any {
+        if touched.len == 0 {
+            return;
+        }
+        if touched.len <= TOUCHED {
+            // Only the rules some literal marked, in rule order.
+            let list = &mut touched.list[..touched.len];
+            list.sort_unstable();
+            for &p in &*list {
+                let p = usize::from(p);
+                if marks[p] == self.full[p] && self.full[p] != 0 {
+                    f(&ev, self.filtered[p]);
+                }
+            }
             return;
         }
         for (i, (&m, &full)) in marks.iter().zip(&self.full).enumerate() {
@@ -411,10 +447,20 @@ impl Bucket {
     }
 }
 
-fn scan(g: &Group, v: &Value, marks: &mut [u8], bits: &mut [u64], any: &mut bool) {
+/// How many marked rules a bucket lists per event; past this, every
+/// rule's marks are read.
+const TOUCHED: usize = 128;
+
+/// The rules marked so far (`len` past `TOUCHED`: too many to list).
+struct Touched {
+    list: [u16; TOUCHED],
+    len: usize,
+}
+
+fn scan(g: &Group, v: &Value, marks: &mut [u8], bits: &mut [u64], touched: &mut Touched) {
     if let Value::List(items) = v {
         for i in items {
-            scan(g, i, marks, bits, any);
+            scan(g, i, marks, bits, touched);
         }
         return;
     }
@@ -430,8 +476,14 @@ fn scan(g: &Group, v: &Value, marks: &mut [u8], bits: &mut [u64], any: &mut bool
             };
             for &(kind, p, bit) in &t.rules_of[id] {
                 if at(kind) {
-                    marks[usize::from(p)] |= bit;
-                    *any = true;
+                    let m = &mut marks[usize::from(p)];
+                    if *m == 0 {
+                        if let Some(t) = touched.list.get_mut(touched.len) {
+                            *t = p;
+                        }
+                        touched.len += 1;
+                    }
+                    *m |= bit;
                 }
             }
             for &(kind, bit) in &t.atoms_of[id] {

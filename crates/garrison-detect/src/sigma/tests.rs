@@ -602,3 +602,88 @@ fn substring_search_agrees_with_the_automaton_across_chunks() {
     let long = format!("{}SEKURLSA::", "x".repeat(100));
     assert!(fast.is_match(&long));
 }
+
+#[test]
+fn keyword_search_over_joined_values_finds_needles_only_within_one_value() {
+    let needles = ["sekurlsa::", "Kiwi Legit Printer", "\\mimilib.dll", "::"];
+    let ac = pattern::AnyContains::new(&needles, false).expect("builds");
+    // A needle split across two values is not a match.
+    assert!(!ac.is_match_any(["x sekurl", "sa: y", ":"].into_iter()));
+    assert!(!ac.is_match_any(std::iter::empty()));
+    // Found in any value, in any case, wherever the chunks break.
+    let filler = "abcdefghij KLMNOP \\ path\\to.exe";
+    for n in 0..80 {
+        let mut values: Vec<String> = (0..n).map(|i| format!("{filler}{i}")).collect();
+        assert!(!ac.is_match_any(values.iter().map(String::as_str)), "{n}");
+        values.push("C:\\Temp\\MIMILIB.DLL".to_owned());
+        values.push(filler.to_owned());
+        assert!(ac.is_match_any(values.iter().map(String::as_str)), "{n}");
+    }
+    // A value longer than a chunk is searched on its own.
+    let long = format!("{}Kiwi LEGIT printer", "y".repeat(2000));
+    assert!(ac.is_match_any(["a", long.as_str(), "b"].into_iter()));
+    assert!(!ac.is_match_any(["a", &long[..2010], "b"].into_iter()));
+}
+
+#[test]
+fn short_contains_literals_leave_the_prefilter_when_a_better_clause_exists() {
+    let set = compile_one(&win_rule(
+        "    sel:\n        Image|endswith: '\\powershell.exe'\n        CommandLine|contains: '-e'\n    condition: sel",
+    ));
+    // Only the suffix clause is scanned for; `-e` is evaluated on the
+    // candidates (no bit).
+    let pre = set.compiled[0].prefilter.as_ref().expect("a prefilter");
+    assert_eq!(pre.len(), 1, "{pre:?}");
+    assert_eq!(pre[0][0].1, "\\powershell.exe");
+    let Detection::Maps(maps) = &set.compiled[0].detections[0] else {
+        panic!("a map");
+    };
+    let short_item = maps[0]
+        .iter()
+        .find(|i| i.field != maps[0][0].field || i.lits.is_none());
+    assert!(short_item.is_some_and(|i| i.lits.is_none()));
+    let ev = |image: &str, cmdline: &str| {
+        sysmon1(&[("Image", image.into()), ("CommandLine", cmdline.into())])
+    };
+    assert!(fires(
+        &set,
+        &ev("C:\\x\\PowerShell.exe", "powershell -E aQBlAHgA")
+    ));
+    assert!(!fires(
+        &set,
+        &ev("C:\\x\\PowerShell.exe", "powershell -NoProfile")
+    ));
+    assert!(!fires(&set, &ev("C:\\x\\pwsh.exe", "pwsh -e aQBlAHgA")));
+
+    // A rule whose only clause has a short literal keeps it.
+    let set = compile_one(&win_rule(
+        "    sel:\n        CommandLine|windash|contains: '-c'\n    condition: sel",
+    ));
+    assert!(set.compiled[0].prefilter.is_some());
+    assert!(fires(&set, &cmd("cmd /c dir")));
+    assert!(fires(&set, &cmd("cmd \u{2013}c dir")));
+    assert!(!fires(&set, &cmd("cmd dir")));
+    let set = compile_one(&win_rule(
+        "    sel:\n        CommandLine|contains: '/c'\n    condition: sel",
+    ));
+    assert!(fires(&set, &cmd("cmd /C dir")));
+    assert!(!fires(&set, &cmd("cmd dir")));
+}
+
+#[test]
+fn events_with_many_fields_use_the_wide_slot_table() {
+    let set = compile_one(&win_rule(
+        "    sel:\n        Image|endswith: '\\cmd.exe'\n        User: 'x'\n    condition: sel",
+    ));
+    for extra in [0, 63, 64, 200, 300] {
+        let mut data: Vec<(String, Value)> = (0..extra)
+            .map(|i| (format!("F{i}"), Value::from("v")))
+            .collect();
+        data.push(("Image".into(), "C:\\Windows\\cmd.exe".into()));
+        data.push(("User".into(), "X".into()));
+        let refs: Vec<(&str, Value)> = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        assert!(fires(&set, &sysmon1(&refs)), "{extra} extra fields");
+        let refs: Vec<(&str, Value)> = refs[..refs.len() - 1].to_vec();
+        assert!(!fires(&set, &sysmon1(&refs)), "{extra} extra fields");
+    }
+}
