@@ -519,3 +519,58 @@ async fn the_rules_page_loads_rule_files_and_edits_exceptions() {
     let page = customer.client.get("/rules").await;
     assert!(!page.body.contains("id=\"rule-load\""), "no load form");
 }
+
+/// Exceptions the form cannot write back exactly (set through the API with
+/// a `;` in a value) are shown read-only, so saving the form never splits
+/// them.
+#[tokio::test]
+async fn exceptions_the_form_cannot_hold_are_not_offered_for_editing() {
+    let t = TestApp::new().await;
+    let acme = t.tenant("acme").await;
+    let admin = t.signed_in("root@mssp.test", Role::MsspAdmin, None).await;
+    let exception: std::collections::BTreeMap<String, String> =
+        [("process.command_line".to_owned(), "a; b".to_owned())].into();
+    t.app
+        .set_tenant_rule(
+            &t.operator(),
+            acme.id,
+            "garrison-port-scan",
+            true,
+            vec![exception],
+        )
+        .await
+        .expect("set through the app");
+    let page = admin
+        .client
+        .get(&format!(
+            "/rules?tenant={}&edit=garrison-port-scan",
+            acme.id
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("id=\"exceptions-readonly\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("name=\"exceptions\""), "no form");
+    // A plain one is editable.
+    t.app
+        .set_tenant_rule(
+            &t.operator(),
+            acme.id,
+            "garrison-port-scan",
+            true,
+            vec![[("source.ip".to_owned(), "10.0.0.5".to_owned())].into()],
+        )
+        .await
+        .expect("set");
+    let page = admin
+        .client
+        .get(&format!(
+            "/rules?tenant={}&edit=garrison-port-scan",
+            acme.id
+        ))
+        .await;
+    assert!(page.body.contains("name=\"exceptions\""), "{}", page.body);
+}

@@ -58,6 +58,10 @@ struct EditView {
     title: String,
     enabled: bool,
     exceptions: String,
+    /// Whether the form's text form holds them exactly (a value set
+    /// through the API may hold `;`, a line break or edge spaces, which
+    /// the form cannot write: such exceptions are shown, not edited).
+    editable: bool,
 }
 
 /// What the load form sent back when it failed (kept for a retry).
@@ -137,6 +141,8 @@ async fn rules_page(
                 rule_id: rule.id.clone(),
                 title: rule.title.clone(),
                 enabled,
+                editable: parse_exceptions(&exceptions_text(&exceptions)).as_ref()
+                    == Ok(&exceptions),
                 exceptions: exceptions_text(&exceptions),
             })
         }
