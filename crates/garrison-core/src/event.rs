@@ -81,7 +81,7 @@ impl Value {
             serde_json::Value::Array(a) => {
                 Self::List(a.iter().filter_map(Self::from_json).collect())
             }
-            serde_json::Value::Object(_) => Self::Str(v.to_string()),
+            serde_json::Value::Object(_) => Self::Str(json_text(v)),
         })
     }
 
@@ -100,9 +100,15 @@ impl Value {
             serde_json::Value::Array(a) => {
                 Self::List(a.into_iter().filter_map(Self::from_json_owned).collect())
             }
-            obj @ serde_json::Value::Object(_) => Self::Str(obj.to_string()),
+            obj @ serde_json::Value::Object(_) => Self::Str(json_text(&obj)),
         })
     }
+}
+
+/// A JSON value as compact text: what its `Display` writes, without the
+/// formatter in between (half the work for the objects events carry).
+fn json_text(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
 }
 
 impl fmt::Display for Value {

@@ -770,6 +770,11 @@ pub(crate) fn find_cves(text: &str, out: &mut Vec<String>) {
     let b = text.as_bytes();
     let mut i = 0;
     while i + 3 < b.len() {
+        // Most bytes are not a `c`: one test rejects them.
+        if b[i] | 0x20 != b'c' {
+            i += 1;
+            continue;
+        }
         if b[i..i + 3].eq_ignore_ascii_case(b"cve")
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && matches!(b.get(i + 3), Some(b'-' | b'_'))
@@ -786,7 +791,11 @@ pub(crate) fn find_cves(text: &str, out: &mut Vec<String>) {
                     k += 1;
                 }
                 if k - n0 >= 4 && k - n0 <= 7 {
-                    let id = format!("CVE-{}-{}", &text[y0..j], &text[n0..k]);
+                    let mut id = String::with_capacity(5 + k - y0);
+                    id.push_str("CVE-");
+                    id.push_str(&text[y0..j]);
+                    id.push('-');
+                    id.push_str(&text[n0..k]);
                     if !out.contains(&id) {
                         out.push(id);
                     }

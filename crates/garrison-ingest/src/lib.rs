@@ -21,6 +21,7 @@ pub mod framing;
 pub mod json;
 pub mod leef;
 pub mod listen;
+mod pull;
 pub mod severity;
 pub mod suricata;
 pub mod syslog;

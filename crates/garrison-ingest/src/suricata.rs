@@ -642,29 +642,46 @@ fn copy_int(f: &mut Fields, o: &Map<String, Json>, key: &str, name: &'static str
 /// reader, which gives the same fields (in another order).
 mod fast {
     use std::borrow::Cow;
-    use std::fmt;
     use std::net::IpAddr;
 
-    use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde_json::Value as Json;
 
-    use super::{Key, strip_angle, tls_version};
+    use super::{strip_angle, tls_version};
     use crate::json::{find_cves, ip_value, parse_time};
+    use crate::pull::{MAX_DEPTH, Next, Reader, Scalar};
     use crate::{Fields, Parsed, Value};
 
     /// `suricata.eve.`, the prefix of every raw name.
     const PREFIX: &str = "suricata.eve.";
 
+    /// `str::trim`, with no work for text that starts and ends with a
+    /// visible ASCII character (all but every value).
+    fn trim(s: &str) -> &str {
+        let visible = |c: Option<&u8>| c.is_some_and(|&c| c > b' ' && c < 0x80);
+        if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+            s
+        } else {
+            s.trim()
+        }
+    }
+
     /// Reads `line` when it is an EVE record the fast path takes.
     pub(super) fn parse(line: &str) -> Option<Parsed> {
-        let trimmed = line.trim();
+        let b = line.as_bytes();
+        let trimmed = if b.first() == Some(&b'{') && b.last() == Some(&b'}') {
+            line
+        } else {
+            line.trim()
+        };
         if trimmed.is_empty() {
             return None;
         }
         let mut st = State::new();
-        let mut de = serde_json::Deserializer::from_str(trimmed);
-        serde::Deserializer::deserialize_map(&mut de, TopVisitor(&mut st)).ok()?;
-        de.end().ok()?;
+        let mut r = Reader::new(trimmed);
+        top(&mut r, &mut st)?;
+        if !r.at_end() {
+            return None;
+        }
         st.finish()
     }
 
@@ -1039,7 +1056,7 @@ mod fast {
 
         /// As `Fields::set_text`.
         fn set_text(&mut self, name: &'static str, v: &str) {
-            let v = v.trim();
+            let v = trim(v);
             if !v.is_empty() && v != "-" {
                 self.set(name, v);
             }
@@ -1078,7 +1095,10 @@ mod fast {
         timestamp: Option<garrison_core::Timestamp>,
         event_type: Option<Cow<'de, str>>,
         sections: Vec<Sec>,
-        leaves: [Leaf<'de>; NK],
+        /// Where each slot's leaf is in `noted` (`u8::MAX`: not seen):
+        /// a record sets few of the slots, and this keeps the state small.
+        slots: [u8; NK],
+        noted: Vec<Leaf<'de>>,
         /// `dns.queries[0]` when it is an object: its rrname and rrtype.
         query0: Option<(Leaf<'static>, Leaf<'static>)>,
         answer_ips: Vec<IpAddr>,
@@ -1090,10 +1110,6 @@ mod fast {
         rcpt_to: Option<Vec<Value>>,
         attachments: Option<Vec<Value>>,
     }
-
-    /// Why the fast path gives a record up (never shown: the general
-    /// reader reads the record again).
-    const GIVE_UP: &str = "left to the general reader";
 
     fn is_meta_key(k: &str) -> bool {
         let b = k.as_bytes();
@@ -1127,8 +1143,9 @@ mod fast {
                 keys: Vec::with_capacity(48),
                 timestamp: None,
                 event_type: None,
-                sections: Vec::new(),
-                leaves: std::array::from_fn(|_| Leaf::Absent),
+                sections: Vec::with_capacity(4),
+                slots: [u8::MAX; NK],
+                noted: Vec::with_capacity(16),
                 query0: None,
                 answer_ips: Vec::new(),
                 grouped_a: Vec::new(),
@@ -1170,7 +1187,7 @@ mod fast {
                 return Ok(());
             };
             if let Some(k) = slot(sec, rel) {
-                self.leaves[k as usize] = leaf;
+                self.note(k, leaf);
             } else if sec == Sec::Alert
                 && let Some(mk) = rel.strip_prefix("metadata.")
                 && !mk.contains('.')
@@ -1216,12 +1233,12 @@ mod fast {
                     }
                 }
                 (Top::EventType, Leaf::Str(s)) => {
-                    if s.trim().is_empty() {
+                    if trim(&s).is_empty() {
                         return Err(());
                     }
                     let s = match s {
-                        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-                        Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
+                        Cow::Borrowed(b) => Cow::Borrowed(trim(b)),
+                        Cow::Owned(o) => Cow::Owned(trim(&o).to_owned()),
                     };
                     self.push_raw(Sec::Top(top), 0, Value::Str(s.to_string()));
                     self.event_type = Some(s);
@@ -1250,7 +1267,7 @@ mod fast {
                 return false;
             };
             match (sec, rel) {
-                (Sec::Dns, "queries" | "answers" | "grouped.A" | "grouped.AAAA")
+                (Sec::Dns, "queries" | "grouped.A" | "grouped.AAAA")
                 | (Sec::Smtp, "rcpt_to")
                 | (Sec::Email, "attachment") => true,
                 (Sec::Alert, rel) => rel
@@ -1271,11 +1288,6 @@ mod fast {
                         if let Some(Json::Object(q)) = items.first() {
                             let get = |k: &str| q.get(k).map(Leaf::from_json).unwrap_or_default();
                             self.query0 = Some((get("rrname"), get("rrtype")));
-                        }
-                    }
-                    (Sec::Dns, "answers") => {
-                        for a in &items {
-                            push_ip(&mut self.answer_ips, a.get("rdata"));
                         }
                     }
                     (Sec::Dns, "grouped.A") => {
@@ -1381,8 +1393,31 @@ mod fast {
             })
         }
 
+        /// Notes the leaf at slot `k` (a later one replaces it).
+        fn note(&mut self, k: K, leaf: Leaf<'de>) {
+            match self.slots[k as usize] {
+                u8::MAX => {
+                    if let Ok(i) = u8::try_from(self.noted.len())
+                        && i != u8::MAX
+                    {
+                        self.slots[k as usize] = i;
+                        self.noted.push(leaf);
+                    }
+                }
+                i => {
+                    if let Some(slot) = self.noted.get_mut(usize::from(i)) {
+                        *slot = leaf;
+                    }
+                }
+            }
+        }
+
         fn leaf(&self, k: K) -> &Leaf<'de> {
-            &self.leaves[k as usize]
+            const ABSENT: &Leaf<'static> = &Leaf::Absent;
+            match self.slots[k as usize] {
+                u8::MAX => ABSENT,
+                i => self.noted.get(usize::from(i)).unwrap_or(ABSENT),
+            }
         }
 
         fn map_section(&mut self, f: &mut Ecs, severity: &mut u8, sec: Sec, event_type: &str) {
@@ -1422,11 +1457,12 @@ mod fast {
                     }
                     f.copy_text(self.leaf(K::TJa4Hash), "tls.client.ja4");
                     if let Some(fp) = self.leaf(K::TFingerprint).as_str() {
-                        let hex: String = fp
-                            .chars()
-                            .filter(|c| *c != ':')
-                            .collect::<String>()
-                            .to_ascii_uppercase();
+                        let mut hex = String::with_capacity(40);
+                        hex.extend(
+                            fp.chars()
+                                .filter(|c| *c != ':')
+                                .map(|c| c.to_ascii_uppercase()),
+                        );
                         if hex.len() == 40 {
                             f.set("tls.server.hash.sha1", hex);
                         }
@@ -1612,245 +1648,344 @@ mod fast {
         }
     }
 
-    /// An array item as `Value::from_json_owned` makes it, read directly:
-    /// `None` for null, objects as their JSON text.
-    struct Elem;
-
-    impl<'de> DeserializeSeed<'de> for Elem {
-        type Value = Option<Value>;
-
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Elem {
-        type Value = Option<Value>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-
-        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Option<Value>, E> {
-            Ok(Some(Value::Bool(v)))
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<Value>, E> {
-            Ok(Some(Value::Int(v)))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<Value>, E> {
-            Ok(i64::try_from(v).map_or(Leaf::U64(v), Leaf::Int).value())
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Option<Value>, E> {
-            Ok(Some(Value::Float(v)))
-        }
-
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<Value>, E> {
-            Ok(Some(Value::Str(v.to_owned())))
-        }
-
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Option<Value>, E> {
-            Ok(Some(Value::Str(v)))
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<Value>, E> {
-            Ok(None)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
-            let mut list = Vec::new();
-            while let Some(v) = seq.next_element_seed(Elem)? {
-                list.extend(v);
-            }
-            Ok(Some(Value::List(list)))
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
-            let obj: serde_json::Map<String, Json> =
-                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-            Ok(Some(Value::Str(Json::Object(obj).to_string())))
-        }
-    }
-
     /// The record's top-level object.
-    struct TopVisitor<'a, 'de>(&'a mut State<'de>);
-
-    impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
-        type Value = ();
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let st = self.0;
-            while let Some(Key(k)) = map.next_key()? {
-                note_key(&k, &mut st.keys, 0)?;
+    fn top<'de>(r: &mut Reader<'de>, st: &mut State<'de>) -> Option<()> {
+        let mut seen = 0;
+        if r.object()? {
+            loop {
+                let k = r.key()?;
+                note_key(&k, &mut st.keys, 0, &mut seen)?;
                 let sec = sec_of(&k);
                 st.name.truncate(PREFIX.len());
                 st.name.push_str(&k);
                 st.sec_base = st.name.len() + 1;
-                map.next_value_seed(Node {
-                    st: &mut *st,
-                    sec,
-                    depth: 0,
-                })?;
+                node(r, st, sec, 0)?;
+                if !r.more(b'}')? {
+                    break;
+                }
             }
-            st.name.truncate(PREFIX.len());
-            Ok(())
         }
+        st.name.truncate(PREFIX.len());
+        Some(())
     }
 
-    /// Notes a key of the object whose keys start at `start` in `keys`:
-    /// a repeated key (or an empty or dotted one) gives the record up.
-    /// Keys are compared by a 64-bit hash; two keys with one hash (all
-    /// but impossible) merely send the record to the general reader.
-    fn note_key<E: serde::de::Error>(k: &str, keys: &mut Vec<u64>, start: usize) -> Result<(), E> {
-        if k.is_empty() {
-            return Err(E::custom(GIVE_UP));
+    /// Notes a key of the object whose keys start at `start` in `keys`
+    /// (`seen` is that object's filter: one bit per digest's low six
+    /// bits): a repeated key (or an empty or dotted one) gives the record
+    /// up. Keys are compared by a 64-bit digest of their length and their
+    /// first and last eight bytes; two keys with one digest (which real
+    /// records all but never have) merely send the record to the general
+    /// reader.
+    fn note_key(k: &str, keys: &mut Vec<u64>, start: usize, seen: &mut u64) -> Option<()> {
+        let b = k.as_bytes();
+        let n = b.len();
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        let (head, tail) = if n >= 8 {
+            (word(&b[..8]), word(&b[n - 8..]))
+        } else {
+            let short = b.iter().rev().fold(0u64, |w, &c| (w << 8) | u64::from(c));
+            (short, 0)
+        };
+        let has_dot = |w: u64| {
+            let x = w ^ 0x2e2e_2e2e_2e2e_2e2e;
+            x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
+        };
+        if n == 0
+            || has_dot(head)
+            || (n > 8 && has_dot(tail))
+            || (n > 16 && b[8..n - 8].contains(&b'.'))
+        {
+            return None;
         }
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in k.as_bytes() {
-            if b == b'.' {
-                return Err(E::custom(GIVE_UP));
-            }
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let h = (head ^ tail.rotate_left(31)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n as u64;
+        let bit = 1u64 << (h >> 58);
+        if *seen & bit != 0 && keys.get(start..).is_some_and(|ks| ks.contains(&h)) {
+            return None;
         }
-        if keys.get(start..).is_some_and(|ks| ks.contains(&h)) {
-            return Err(E::custom(GIVE_UP));
-        }
+        *seen |= bit;
         keys.push(h);
-        Ok(())
+        Some(())
     }
 
     /// One value below a top-level key, at `depth` keys below it.
-    struct Node<'a, 'de> {
-        st: &'a mut State<'de>,
-        sec: Sec,
-        depth: u32,
-    }
-
-    impl Node<'_, '_> {
-        /// The value of a top-level key that is never kept, or that must be
-        /// text.
-        fn top(&self) -> Option<Top> {
-            match self.sec {
-                Sec::Top(t) if self.depth == 0 => Some(t),
-                _ => None,
+    fn node<'de>(r: &mut Reader<'de>, st: &mut State<'de>, sec: Sec, depth: u32) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let kind = r.next()?;
+        if kind == Next::Scalar {
+            let leaf = match r.scalar()? {
+                Scalar::Str(s) => Leaf::Str(s),
+                Scalar::U64(v) => i64::try_from(v).map_or(Leaf::U64(v), Leaf::Int),
+                Scalar::I64(v) => Leaf::Int(v),
+                Scalar::F64(v) => Leaf::F64(v),
+                Scalar::Bool(b) => Leaf::Bool(b),
+                Scalar::Null => Leaf::Absent,
+            };
+            return st.scalar(sec, depth, leaf).ok();
+        }
+        match sec {
+            Sec::Top(t) if depth == 0 && t.dropped() => {
+                r.skip(depth + 1)?;
+                return Some(());
             }
+            Sec::Top(Top::EventType) if depth == 0 => return None,
+            _ => {}
         }
-    }
-
-    impl<'de> DeserializeSeed<'de> for Node<'_, 'de> {
-        type Value = ();
-
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    macro_rules! scalar {
-        ($self:ident, $leaf:expr) => {
-            $self
-                .st
-                .scalar($self.sec, $self.depth, $leaf)
-                .map_err(|()| E::custom(GIVE_UP))
-        };
-    }
-
-    impl<'de> Visitor<'de> for Node<'_, 'de> {
-        type Value = ();
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-
-        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
-            scalar!(self, Leaf::Bool(v))
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
-            scalar!(self, Leaf::Int(v))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
-            let leaf = i64::try_from(v).map_or(Leaf::U64(v), Leaf::Int);
-            scalar!(self, leaf)
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-            scalar!(self, Leaf::F64(v))
-        }
-
-        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-            scalar!(self, Leaf::Str(Cow::Borrowed(v)))
-        }
-
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-            scalar!(self, Leaf::Str(Cow::Owned(v.to_owned())))
-        }
-
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {
-            scalar!(self, Leaf::Str(Cow::Owned(v)))
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-            scalar!(self, Leaf::Absent)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            match self.top() {
-                Some(t) if t.dropped() => {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    return Ok(());
-                }
-                Some(Top::EventType) => return Err(A::Error::custom(GIVE_UP)),
-                _ => {}
-            }
-            if self.depth > 0 && self.st.reads_items(self.sec) {
-                let mut items = Vec::new();
-                while let Some(v) = seq.next_element::<Json>()? {
-                    items.push(v);
-                }
-                self.st.array(self.sec, self.depth, items);
+        if kind == Next::Array {
+            if depth > 0 && sec == Sec::Dns && st.name.get(st.sec_base..) == Some("answers") {
+                let (list, rdata) = items(r, depth + 1, "rdata")?;
+                st.answer_ips
+                    .extend(rdata.iter().filter_map(|s| s.parse::<IpAddr>().ok()));
+                st.push_raw(sec, depth, Value::List(list));
+            } else if depth > 0 && st.reads_items(sec) {
+                let Json::Array(items) = json(r, depth + 1)? else {
+                    return None;
+                };
+                st.array(sec, depth, items);
             } else {
-                let list = Elem.visit_seq(seq)?.unwrap_or(Value::List(Vec::new()));
-                self.st.push_raw(self.sec, self.depth, list);
+                let (list, _) = items(r, depth + 1, "")?;
+                st.push_raw(sec, depth, Value::List(list));
             }
-            Ok(())
+            return Some(());
         }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            match self.top() {
-                Some(t) if t.dropped() => {
-                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                    return Ok(());
-                }
-                Some(Top::EventType) => return Err(A::Error::custom(GIVE_UP)),
-                _ => {}
-            }
-            let st = self.st;
-            if self.depth == 0 && !matches!(self.sec, Sec::Other | Sec::Top(_)) {
-                // A section is an object.
-                st.sections.push(self.sec);
-            }
-            let base = st.name.len();
-            let start = st.keys.len();
-            while let Some(Key(k)) = map.next_key()? {
-                note_key(&k, &mut st.keys, start)?;
+        if depth == 0 && !matches!(sec, Sec::Other | Sec::Top(_)) {
+            // A section is an object.
+            st.sections.push(sec);
+        }
+        let base = st.name.len();
+        let start = st.keys.len();
+        let mut seen = 0;
+        if r.object()? {
+            loop {
+                let k = r.key()?;
+                note_key(&k, &mut st.keys, start, &mut seen)?;
                 st.name.push('.');
                 st.name.push_str(&k);
-                map.next_value_seed(Node {
-                    st: &mut *st,
-                    sec: self.sec,
-                    depth: self.depth + 1,
-                })?;
+                node(r, st, sec, depth + 1)?;
                 st.name.truncate(base);
+                if !r.more(b'}')? {
+                    break;
+                }
             }
-            st.keys.truncate(start);
-            Ok(())
+        }
+        st.keys.truncate(start);
+        Some(())
+    }
+
+    /// A value as `serde_json` reads it into its own tree.
+    fn json(r: &mut Reader<'_>, depth: u32) -> Option<Json> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        Some(match r.next()? {
+            Next::Scalar => match r.scalar()? {
+                Scalar::Str(s) => Json::String(s.into_owned()),
+                Scalar::U64(v) => Json::from(v),
+                Scalar::I64(v) => Json::from(v),
+                Scalar::F64(v) => Json::Number(serde_json::Number::from_f64(v)?),
+                Scalar::Bool(b) => Json::Bool(b),
+                Scalar::Null => Json::Null,
+            },
+            Next::Array => {
+                let mut list = Vec::new();
+                if r.array()? {
+                    loop {
+                        list.push(json(r, depth + 1)?);
+                        if !r.more(b']')? {
+                            break;
+                        }
+                    }
+                }
+                Json::Array(list)
+            }
+            Next::Object => {
+                let mut map = serde_json::Map::new();
+                if r.object()? {
+                    loop {
+                        let k = r.key()?;
+                        let v = json(r, depth + 1)?;
+                        map.insert(k.into_owned(), v);
+                        if !r.more(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                Json::Object(map)
+            }
+        })
+    }
+
+    /// An array's items as `Value::from_json_owned` makes them, read
+    /// directly: nulls left out, objects kept as their JSON text; with the
+    /// text value of each object item's member `pick` (none when `pick` is
+    /// empty).
+    fn items<'a>(
+        r: &mut Reader<'a>,
+        depth: u32,
+        pick: &str,
+    ) -> Option<(Vec<Value>, Vec<Cow<'a, str>>)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut list = Vec::with_capacity(4);
+        let mut picked = Vec::new();
+        if r.array()? {
+            loop {
+                let item = match r.next()? {
+                    Next::Array => Some(Value::List(items(r, depth + 1, "")?.0)),
+                    Next::Object => {
+                        let mut text = String::with_capacity(128);
+                        picked.extend(canon(r, depth + 1, &mut text, pick)?);
+                        Some(Value::Str(text))
+                    }
+                    Next::Scalar => match r.scalar()? {
+                        Scalar::Str(s) => Some(Value::Str(s.into_owned())),
+                        Scalar::U64(v) => i64::try_from(v).map_or(Leaf::U64(v), Leaf::Int).value(),
+                        Scalar::I64(v) => Some(Value::Int(v)),
+                        Scalar::F64(v) => Some(Value::Float(v)),
+                        Scalar::Bool(b) => Some(Value::Bool(b)),
+                        Scalar::Null => None,
+                    },
+                };
+                list.extend(item);
+                if !r.more(b']')? {
+                    break;
+                }
+            }
+        }
+        Some((list, picked))
+    }
+
+    /// Writes a scalar as `serde_json` writes it.
+    fn write_scalar(v: &Scalar<'_>, out: &mut String) -> Option<()> {
+        match v {
+            // Text read with no escape has nothing serde_json escapes
+            // (quotes, backslashes, control characters).
+            Scalar::Str(Cow::Borrowed(s)) => {
+                out.push('"');
+                out.push_str(s);
+                out.push('"');
+            }
+            Scalar::Str(Cow::Owned(s)) => out.push_str(&serde_json::to_string(s).ok()?),
+            Scalar::U64(n) => write_digits(*n, out),
+            Scalar::I64(n) => {
+                if *n < 0 {
+                    out.push('-');
+                }
+                write_digits(n.unsigned_abs(), out);
+            }
+            Scalar::F64(x) => out.push_str(&serde_json::to_string(x).ok()?),
+            Scalar::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Scalar::Null => out.push_str("null"),
+        }
+        Some(())
+    }
+
+    /// Writes `n` in decimal (as `itoa`, which serde_json uses, does).
+    fn write_digits(mut n: u64, out: &mut String) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            // A digit: `n % 10` is below ten.
+            #[allow(clippy::cast_possible_truncation)]
+            let d = (n % 10) as u8;
+            buf[i] = b'0' + d;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &c in &buf[i..] {
+            out.push(char::from(c));
+        }
+    }
+
+    /// Writes the value at `r` as `serde_json` writes it back once read
+    /// into its own tree: compact, members in key order, a repeated key
+    /// keeping its last value. When the value is an object whose member
+    /// `pick` (if not empty) is text, returns that text.
+    fn canon<'a>(
+        r: &mut Reader<'a>,
+        depth: u32,
+        out: &mut String,
+        pick: &str,
+    ) -> Option<Option<Cow<'a, str>>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match r.next()? {
+            Next::Scalar => {
+                write_scalar(&r.scalar()?, out)?;
+                Some(None)
+            }
+            Next::Array => {
+                out.push('[');
+                if r.array()? {
+                    loop {
+                        canon(r, depth + 1, out, "")?;
+                        if !r.more(b']')? {
+                            break;
+                        }
+                        out.push(',');
+                    }
+                }
+                out.push(']');
+                Some(None)
+            }
+            Next::Object => {
+                let mut members: Vec<(Cow<'a, str>, std::ops::Range<usize>)> =
+                    Vec::with_capacity(8);
+                let mut values = String::with_capacity(128);
+                let mut picked = None;
+                if r.object()? {
+                    loop {
+                        let k = r.key()?;
+                        let at = values.len();
+                        if !pick.is_empty() && k == pick {
+                            picked = None;
+                            if r.next()? == Next::Scalar {
+                                let v = r.scalar()?;
+                                write_scalar(&v, &mut values)?;
+                                if let Scalar::Str(s) = v {
+                                    picked = Some(s);
+                                }
+                            } else {
+                                canon(r, depth + 1, &mut values, "")?;
+                            }
+                        } else {
+                            canon(r, depth + 1, &mut values, "")?;
+                        }
+                        members.push((k, at..values.len()));
+                        if !r.more(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                // Stable: among members with one key the last is kept.
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                out.push('{');
+                let mut first = true;
+                for (i, (k, range)) in members.iter().enumerate() {
+                    if members.get(i + 1).is_some_and(|next| next.0 == *k) {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    write_scalar(&Scalar::Str(k.clone()), out)?;
+                    out.push(':');
+                    out.push_str(values.get(range.clone())?);
+                }
+                out.push('}');
+                Some(picked)
+            }
         }
     }
 }
@@ -2057,6 +2192,9 @@ mod tests {
         r#"{"event_type":"http","http":{"hostname":"h","url":"/\"q\"","http_method":"GET","status":"200","protocol":"HTTP/2","length":-1,"http_refer":"-"}}"#,
         r#"{"event_type":"fileinfo","fileinfo":{"filename":"a.exe","md5":"m","sha1":"s1","sha256":"00ff","size":3,"mimetype":"x/y"}}"#,
         r#"{"event_type":"stats","stats":{"uptime":1,"decoder":{"pkts":2}}}"#,
+        // Objects in arrays are kept as serde_json writes them back:
+        // members sorted, the last of a repeated key, escapes rewritten.
+        r#"{"event_type":"dns","dns":{"answers":[{"rdata":"10.0.0.1","rrname":"a\u0041\/","rdata":"10.0.0.2","x":1.5,"y":[{"b":null,"a":true},[]],"z":-0,"e":1e2,"w":"tab\t\u001f","big":18446744073709551616,"n":-7},5,{"rdata":7},{"rdata":"2001:db8::1"},{}]},"o":[{"k\"q":"v","k":"\u00e9\u2028\ud83d\ude00","":{"z":{},"a":[1,{"c":2,"b":3}]}}]}"#,
     ];
 
     #[test]
