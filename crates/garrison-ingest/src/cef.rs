@@ -52,6 +52,7 @@
 //! letters, digits, `_` and `-` become `_`.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use garrison_core::Timestamp;
 
@@ -166,7 +167,9 @@ pub(crate) fn unescape_header(s: &str) -> Cow<'_, str> {
 /// Unescapes an extension value: `\=`, `\\`, `\|`, `\n`, `\r`; other
 /// escapes keep their backslash.
 pub(crate) fn unescape_value(s: &str) -> Cow<'_, str> {
-    if !s.contains('\\') {
+    // A plain loop: values are short, and `contains` calls `memchr`.
+    #[allow(clippy::manual_contains)]
+    if !s.as_bytes().iter().any(|&b| b == b'\\') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -207,8 +210,23 @@ pub fn escape_value(s: &str) -> String {
     out
 }
 
-const fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'[' | b']')
+/// The bytes a key is made of, as a table: the test runs at every byte
+/// after every space of every value.
+const KEY_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        // `b` is below 256.
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'[' | b']');
+        b += 1;
+    }
+    t
+};
+
+fn is_key_byte(b: u8) -> bool {
+    KEY_BYTES[usize::from(b)]
 }
 
 /// The length of a key at `at` when `key=` starts there.
@@ -261,7 +279,12 @@ pub(crate) fn extension_pairs(ext: &str) -> Result<Vec<(&str, &str)>, String> {
         let vend = i.min(s.len());
         let k = ext.get(key.0..key.1).unwrap_or_default();
         let v = ext.get(vstart..vend).unwrap_or_default();
-        pairs.push((k, v.trim_end_matches([' ', '\t'])));
+        let kept = v
+            .as_bytes()
+            .iter()
+            .rposition(|&b| b != b' ' && b != b'\t')
+            .map_or(0, |p| p + 1);
+        pairs.push((k, v.get(..kept).unwrap_or(v)));
         match next {
             Some(nk) => {
                 key = nk;
@@ -458,9 +481,8 @@ enum Kind {
     Message,
 }
 
-/// CEF and LEEF keys with an ECS meaning, sorted by length then bytes for
-/// a binary search that compares bytes only between keys of one length
-/// (a `match` over a hundred strings compares them one by one).
+/// CEF and LEEF keys with an ECS meaning, sorted by length then bytes
+/// (so that a repeated key shows; looked up through [`mapped`]).
 const MAPPED: &[(&str, Kind)] = &[
     ("in", Kind::Int("source.bytes")),
     ("act", Kind::Text("event.action")),
@@ -573,10 +595,10 @@ const MAPPED: &[(&str, Kind)] = &[
 /// then keeps it under its own namespace). `msg` sets `message`;
 /// `message` does so only when no `msg` came first.
 pub(crate) fn map_ecs(key: &str, v: &str, f: &mut Fields) -> bool {
-    let Ok(at) = MAPPED.binary_search_by(|(k, _)| by_len_then_bytes(k, key)) else {
+    let Some(kind) = mapped(key) else {
         return false;
     };
-    match MAPPED[at].1 {
+    match kind {
         Kind::Ip(name) => f.set_ip(name, v),
         Kind::Port(name) => f.set_port(name, v),
         Kind::Int(name) => set_int(f, name, v),
@@ -635,6 +657,46 @@ pub(crate) fn map_ecs(key: &str, v: &str, f: &mut Fields) -> bool {
     }
 }
 
+/// The slots of [`mapped`]'s table: four times the keys, a power of two.
+const MAPPED_SLOTS: usize = 512;
+
+/// FNV-1a over the key's bytes.
+fn key_hash(k: &[u8]) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in k {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h as usize
+}
+
+/// The mapping of `key`, from an open-addressed table over [`MAPPED`]
+/// built once: one hash of the key and, nearly always, one comparison
+/// (a binary search compared bytes seven times a key).
+fn mapped(key: &str) -> Option<Kind> {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = vec![0u8; MAPPED_SLOTS];
+        for (i, (k, _)) in MAPPED.iter().enumerate() {
+            let mut at = key_hash(k.as_bytes()) % MAPPED_SLOTS;
+            while t[at] != 0 {
+                at = (at + 1) % MAPPED_SLOTS;
+            }
+            // Checked by a test: fewer than 255 keys.
+            t[at] = u8::try_from(i + 1).unwrap_or(u8::MAX);
+        }
+        t
+    });
+    let mut at = key_hash(key.as_bytes()) % MAPPED_SLOTS;
+    loop {
+        let (k, kind) = MAPPED.get(usize::from(*table.get(at)?).checked_sub(1)?)?;
+        if *k == key {
+            return Some(*kind);
+        }
+        at = (at + 1) % MAPPED_SLOTS;
+    }
+}
+
+#[cfg(test)]
 fn by_len_then_bytes(a: &str, b: &str) -> std::cmp::Ordering {
     a.len()
         .cmp(&b.len())
@@ -789,7 +851,9 @@ mod tests {
     }
 
     #[test]
-    fn mapped_keys_are_sorted_for_binary_search() {
+    fn mapped_keys_are_sorted_and_all_found() {
+        assert!(MAPPED.len() * 4 <= MAPPED_SLOTS && MAPPED.len() < 255);
+        assert!(mapped("notAKey").is_none() && mapped("").is_none());
         assert!(
             MAPPED
                 .windows(2)
@@ -797,6 +861,7 @@ mod tests {
             "MAPPED must stay sorted by length, then bytes"
         );
         for (k, _) in MAPPED {
+            assert!(mapped(k).is_some(), "{k}");
             let mut f = Fields::new();
             let _ = map_ecs(k, "1", &mut f);
         }
