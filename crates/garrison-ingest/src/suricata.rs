@@ -63,9 +63,10 @@
 //! without one is 60. Anomalies are 30; every other record (flows,
 //! protocol logs, stats) is informational, 0.
 //!
-//! Reading: a record is deserialised once, straight into the fields (no
-//! `serde_json::Value` tree for its objects; the names are built in one
-//! buffer, and the names Suricata writes are static text). Records with a
+//! Reading: a record is read once by a pull tokenizer (`crate::pull`),
+//! straight into the fields (no `serde_json::Value` tree for its objects;
+//! the names are built in one buffer, and the names Suricata writes are
+//! static text). Records with a
 //! repeated, dotted or empty key anywhere, two of `flow` and `netflow`, or
 //! no text `event_type` are read by the general reader (values first, then
 //! mapped), which gives the same fields; so do lines that are not records,
@@ -629,9 +630,10 @@ fn copy_int(f: &mut Fields, o: &Map<String, Json>, key: &str, name: &'static str
     Some(n)
 }
 
-/// The hot path: the line is read once, straight into [`Fields`], with no
-/// `serde_json::Value` tree for its objects (arrays are read as values,
-/// as they were: their objects are kept as JSON text). The names are built
+/// The hot path: the line is read once by the pull tokenizer, straight
+/// into [`Fields`], with no `serde_json::Value` tree for its objects
+/// (arrays are read as values; their objects are kept as JSON text,
+/// written as `serde_json` writes it). The names are built
 /// in one buffer; the leaves the ECS mapping needs are noted on the way
 /// (text borrowed from the line when it has no escapes) and the ECS fields
 /// are set after the walk.
