@@ -149,6 +149,9 @@ struct Table {
     atoms_of: Vec<Vec<(LitKind, u32)>>,
 }
 
+/// The largest automaton kept as a DFA (see [`TableLits::build`]).
+const MAX_DFA_BYTES: usize = 512 * 1024;
+
 /// Suffixes longer than this are looked for anywhere (and their position
 /// checked) rather than reversed on the stack.
 const TAIL_MAX: usize = 256;
@@ -210,8 +213,6 @@ impl TableLits {
             .collect();
         needles.sort_unstable();
         let max_len = needles.iter().map(|(_, n)| n.len()).max().unwrap_or(0);
-        // A DFA when it fits (one table lookup per byte), else the
-        // crate's choice.
         let mut b = AhoCorasick::builder();
         b.ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -220,11 +221,30 @@ impl TableLits {
             } else {
                 StartKind::Anchored
             });
-        let built = b
-            .clone()
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(needles.iter().map(|(_, n)| n))
-            .or_else(|_| b.build(needles.iter().map(|(_, n)| n)));
+        // A DFA (one table lookup per byte) while it stays small enough
+        // to live in the cache; a larger one (the process-creation
+        // `CommandLine` set is 5,000 literals: 40-60 MB as a DFA) misses
+        // the cache at nearly every byte, and the contiguous NFA (a
+        // fiftieth of the size) is faster.
+        // (Hundreds of literals never make a small DFA: not even tried,
+        // which also spares the second or so building those took.)
+        let dfa = (needles.len() <= 256)
+            .then(|| {
+                b.clone()
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(needles.iter().map(|(_, n)| n))
+                    .ok()
+            })
+            .flatten()
+            .filter(|ac| ac.memory_usage() <= MAX_DFA_BYTES);
+        let built = match dfa {
+            Some(ac) => Ok(ac),
+            None => b
+                .clone()
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(needles.iter().map(|(_, n)| n))
+                .or_else(|_| b.build(needles.iter().map(|(_, n)| n))),
+        };
         match built {
             Ok(ac) => Ok(Some(Table {
                 ac,
