@@ -16,6 +16,7 @@ pub mod password;
 pub mod rng;
 pub mod role;
 pub mod secret;
+pub mod sla;
 pub mod tenancy;
 pub mod time;
 pub mod validate;
