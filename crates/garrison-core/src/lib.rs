@@ -18,6 +18,7 @@ pub mod role;
 pub mod secret;
 pub mod sla;
 pub mod tenancy;
+pub mod ticket;
 pub mod time;
 pub mod validate;
 
