@@ -11,6 +11,7 @@ pub mod events;
 pub mod intel;
 pub mod inventory;
 pub mod offenses;
+pub mod outbound;
 pub mod password;
 pub mod rules;
 pub mod throttle;
