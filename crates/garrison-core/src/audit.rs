@@ -66,6 +66,8 @@ pub enum Action {
     TenantRuleChanged,
     IndicatorsImported,
     IndicatorsRevoked,
+    TicketOpened,
+    TicketStatusChanged,
 }
 
 impl Action {
@@ -108,6 +110,8 @@ impl Action {
             Self::OffenseReopened => "offense.reopened",
             Self::OffenseEscalationRequested => "offense.escalation_requested",
             Self::OffenseCommented => "offense.commented",
+            Self::TicketOpened => "ticket.opened",
+            Self::TicketStatusChanged => "ticket.status_changed",
             Self::SuppressionCreated => "suppression.created",
             Self::RulesImported => "rules.imported",
             Self::TenantRuleChanged => "rules.tenant_setting_changed",

@@ -104,6 +104,14 @@ id_type!(
     CommentId
 );
 id_type!(
+    /// A ticket: work shared by the MSSP and the customer.
+    TicketId
+);
+id_type!(
+    /// One status change of a ticket.
+    TicketChangeId
+);
+id_type!(
     /// A false-positive suppression of a detector for a key.
     SuppressionId
 );

@@ -33,6 +33,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::asset::{Criticality, text_enum};
+use crate::ids::{OffenseId, TenantId, TicketChangeId, TicketId, UserId};
 use crate::role::Role;
 use crate::time::Timestamp;
 use crate::validate::Invalid;
@@ -363,6 +364,43 @@ impl Milestones {
         self.first_response.get_or_insert(at);
         self.acknowledged.get_or_insert(at);
     }
+}
+
+/// A ticket as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub tenant_id: TenantId,
+    pub ticket_type: TicketType,
+    pub title: String,
+    pub description: String,
+    pub priority: Priority,
+    /// Why the priority differs from the derived one (a hand override).
+    pub priority_reason: Option<String>,
+    pub status: Status,
+    /// The tenant's plan for the type when the ticket opened.
+    pub plan: OwnerPlan,
+    /// The offense it was escalated from (one ticket per offense).
+    pub offense_id: Option<OffenseId>,
+    pub milestones: Milestones,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One status change, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketChange {
+    pub id: TicketChangeId,
+    pub ticket_id: TicketId,
+    pub tenant_id: TenantId,
+    pub from: Status,
+    pub to: Status,
+    pub actor_id: Option<UserId>,
+    /// Who, in words (a user's e-mail, or `garrison` for the system).
+    pub actor: String,
+    pub reason: String,
+    pub at: Timestamp,
 }
 
 #[cfg(test)]

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "detection rules",
         sql: include_str!("../migrations/0010_rules.sql"),
     },
+    Migration {
+        version: 11,
+        name: "tickets",
+        sql: include_str!("../migrations/0011_tickets.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

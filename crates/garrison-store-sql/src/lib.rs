@@ -19,6 +19,7 @@ mod row;
 mod rules;
 mod sessions;
 mod tenants;
+mod tickets;
 mod tokens;
 mod users;
 mod vulns;

@@ -19,7 +19,8 @@ use garrison_core::{
 use garrison_core::event::{Event, Fields};
 
 use crate::{
-    AuditQuery, EventCursor, EventFilter, EventQuery, SessionChange, Store, StoreError, UserFilter,
+    AuditQuery, EventCursor, EventFilter, EventQuery, SessionChange, Store, StoreError,
+    TicketQuery, UserFilter,
 };
 
 /// A fresh store, the key its audit chain is sealed with, and whatever must
@@ -83,7 +84,8 @@ macro_rules! conformance_suite {
             concurrent_audit_appends_keep_one_chain,
             indicators_are_upserted_idempotently_and_paged,
             indicators_and_sightings_are_isolated_by_tenant,
-            live_indicators_follow_validity_and_revocation
+            live_indicators_follow_validity_and_revocation,
+            tickets_are_opened_moved_and_isolated
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {
@@ -3872,4 +3874,205 @@ pub async fn live_indicators_follow_validity_and_revocation(f: &Fixture) {
         log.iter()
             .any(|r| r.action == "indicators.revoked" && r.target.contains(&revoked.id.to_string()))
     );
+}
+
+fn new_ticket(
+    tenant: TenantId,
+    offense: Option<garrison_core::OffenseId>,
+    priority: garrison_core::ticket::Priority,
+    at_ms: i64,
+) -> garrison_core::ticket::Ticket {
+    use garrison_core::ticket::{Milestones, OwnerPlan, Status, Ticket, TicketType};
+    Ticket {
+        id: garrison_core::TicketId::new(),
+        tenant_id: tenant,
+        ticket_type: TicketType::SecurityIncident,
+        title: format!("incident at {at_ms}"),
+        description: "escalated".to_owned(),
+        priority,
+        priority_reason: None,
+        status: Status::New,
+        plan: OwnerPlan::seeded(TicketType::SecurityIncident),
+        offense_id: offense,
+        milestones: Milestones {
+            detected: Some(t(at_ms - 10)),
+            ..Milestones::default()
+        },
+        created_by: None,
+        created_at: t(at_ms),
+        updated_at: t(at_ms),
+    }
+}
+
+/// Tickets: opened once per offense, listed P1 first, moved by
+/// compare-and-set with a recorded change, and invisible to other tenants
+/// on every read.
+pub async fn tickets_are_opened_moved_and_isolated(f: &Fixture) {
+    use garrison_core::ticket::{Priority, Status, TicketChange};
+    let store = &**f;
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "globex").await;
+    let rec = store
+        .record_alerts(
+            &[new_alert(a, 1_000, "exploit", "203.0.113.7", 8.0)],
+            3_600_000,
+            t(2_000),
+        )
+        .await
+        .expect("alerts");
+    let offense = rec.opened[0];
+    let opened = audit(Action::TicketOpened);
+    let p3 = new_ticket(a, None, Priority::P3, 100);
+    let p1 = new_ticket(a, Some(offense), Priority::P1, 200);
+    store
+        .create_ticket(&scope(a), &p3, &opened)
+        .await
+        .expect("p3");
+    store
+        .create_ticket(&scope(a), &p1, &opened)
+        .await
+        .expect("p1");
+    // One ticket per offense; another tenant's offense is not found.
+    assert!(matches!(
+        store
+            .create_ticket(
+                &scope(a),
+                &new_ticket(a, Some(offense), Priority::P2, 300),
+                &opened
+            )
+            .await,
+        Err(StoreError::Conflict("offense"))
+    ));
+    assert!(matches!(
+        store
+            .create_ticket(
+                &scope(b),
+                &new_ticket(b, Some(offense), Priority::P2, 300),
+                &opened
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // A ticket for tenant A written through B's scope is refused.
+    assert!(matches!(
+        store
+            .create_ticket(&scope(b), &new_ticket(a, None, Priority::P2, 300), &opened)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let only_a = access_of(&[a]);
+    let only_b = access_of(&[b]);
+    assert_eq!(store.find_ticket(&only_a, p1.id).await.expect("find"), p1);
+    let page = store
+        .list_tickets(&only_a, &TicketQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 2);
+    assert_eq!(
+        page.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [p1.id, p3.id],
+        "P1 first"
+    );
+    assert_eq!(
+        store
+            .ticket_for_offense(&only_a, offense)
+            .await
+            .expect("by offense")
+            .map(|t| t.id),
+        Some(p1.id)
+    );
+    // Tenant B sees none of it.
+    assert!(matches!(
+        store.find_ticket(&only_b, p1.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.ticket_changes(&only_b, p1.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.ticket_for_offense(&only_b, offense).await,
+        Ok(None)
+    ));
+    let page_b = store
+        .list_tickets(&only_b, &TicketQuery::default())
+        .await
+        .expect("list b");
+    assert_eq!((page_b.total, page_b.items.len()), (0, 0));
+    assert_eq!(
+        store
+            .list_tickets(
+                &only_b,
+                &TicketQuery {
+                    tenant: Some(a),
+                    ..TicketQuery::default()
+                }
+            )
+            .await
+            .expect("asking for a")
+            .total,
+        0
+    );
+
+    // A status change: compare-and-set on the status, recorded.
+    let mut m = p1.milestones;
+    m.note(Status::Acknowledged, t(300));
+    let ack = TicketChange {
+        id: garrison_core::TicketChangeId::new(),
+        ticket_id: p1.id,
+        tenant_id: a,
+        from: Status::New,
+        to: Status::Acknowledged,
+        actor_id: None,
+        actor: "analyst@mssp.test".to_owned(),
+        reason: String::new(),
+        at: t(300),
+    };
+    let moved = audit(Action::TicketStatusChanged);
+    let now = store
+        .change_ticket_status(&scope(a), &ack, &m, &moved)
+        .await
+        .expect("acknowledge");
+    assert_eq!(now.status, Status::Acknowledged);
+    assert_eq!(now.milestones.acknowledged, Some(t(300)));
+    assert_eq!(now.updated_at, t(300));
+    // The same change again: the ticket is no longer new.
+    let again = TicketChange {
+        id: garrison_core::TicketChangeId::new(),
+        ..ack.clone()
+    };
+    assert!(matches!(
+        store
+            .change_ticket_status(&scope(a), &again, &m, &moved)
+            .await,
+        Err(StoreError::Conflict("status"))
+    ));
+    // Through another tenant's scope: not found, nothing written.
+    let foreign = TicketChange {
+        id: garrison_core::TicketChangeId::new(),
+        tenant_id: b,
+        from: Status::Acknowledged,
+        to: Status::InProgress,
+        ..ack.clone()
+    };
+    assert!(matches!(
+        store
+            .change_ticket_status(&scope(b), &foreign, &m, &moved)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let changes = store.ticket_changes(&only_a, p1.id).await.expect("changes");
+    assert_eq!(changes, [ack]);
+    // Closed tickets leave the open list.
+    let page = store
+        .list_tickets(
+            &only_a,
+            &TicketQuery {
+                open_only: false,
+                ..TicketQuery::default()
+            },
+        )
+        .await
+        .expect("all");
+    assert_eq!(page.total, 2);
 }

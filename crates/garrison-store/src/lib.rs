@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod inventory;
 pub mod offenses;
 pub mod rules;
+pub mod tickets;
 pub mod vulns;
 
 pub use events::{
@@ -28,6 +29,7 @@ pub use inventory::{
 };
 pub use offenses::{MAX_OFFENSE_PAGE, OffenseQuery, OffenseStore, RecordedAlerts};
 pub use rules::{RuleFile, RuleFileCounts, RuleStore, TenantRule};
+pub use tickets::{MAX_TICKET_PAGE, TicketQuery, TicketStore};
 pub use vulns::{
     EpssFact, EpssStatus, KevFact, KevStatus, NvdVuln, UpsertCounts, VulnCounts, VulnDetail,
     VulnMatch, VulnRecord, VulnStore,
@@ -337,6 +339,7 @@ pub trait Store:
     + OffenseStore
     + RuleStore
     + IndicatorStore
+    + TicketStore
     + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
