@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod password;
 pub mod rules;
 pub mod throttle;
+pub mod tickets;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -238,8 +238,8 @@ fn build() -> Builder {
     use Access::{Api, Login, Portal, Public};
     use api::{
         audit as a_audit, events as a_events, ingest as a_ingest, inventory as inv, me,
-        offenses as a_offenses, rules as a_rules, tenants as a_tenants, tokens as a_tokens,
-        users as a_users,
+        offenses as a_offenses, rules as a_rules, tenants as a_tenants, tickets as a_tickets,
+        tokens as a_tokens, users as a_users,
     };
     use portal::{
         account, audit as p_audit, events as p_events, home, imports as p_imports,
@@ -395,6 +395,14 @@ fn build() -> Builder {
         a_offenses::comment,
     )
     .get(Api, "/api/v1/suppressions", a_offenses::suppressions)
+    // Tickets
+    .get(Api, "/api/v1/tickets", a_tickets::list)
+    .get(Api, "/api/v1/tickets/{ticket_id}", a_tickets::show)
+    .post(
+        Api,
+        "/api/v1/tickets/{ticket_id}/status",
+        a_tickets::set_status,
+    )
     .get(
         Api,
         "/api/v1/tenants/{tenant_id}/magnitude-weights",

@@ -56,6 +56,7 @@ struct Inventory {
     event: String,
     ingest_token: String,
     offense: String,
+    ticket: String,
 }
 
 /// Ids put into a request.
@@ -72,6 +73,7 @@ struct Ids {
     event: String,
     ingest_token: String,
     offense: String,
+    ticket: String,
 }
 
 fn random() -> String {
@@ -94,6 +96,7 @@ impl Fx {
                 event: self.inv_a.event.clone(),
                 ingest_token: self.inv_a.ingest_token.clone(),
                 offense: self.inv_a.offense.clone(),
+                ticket: self.inv_a.ticket.clone(),
             },
             Target::Other => Ids {
                 tenant: self.b.id.to_string(),
@@ -108,6 +111,7 @@ impl Fx {
                 event: self.inv_b.event.clone(),
                 ingest_token: self.inv_b.ingest_token.clone(),
                 offense: self.inv_b.offense.clone(),
+                ticket: self.inv_b.ticket.clone(),
             },
             Target::Missing => Ids {
                 tenant: random(),
@@ -122,6 +126,7 @@ impl Fx {
                 event: random(),
                 ingest_token: random(),
                 offense: random(),
+                ticket: random(),
             },
         }
     }
@@ -306,6 +311,7 @@ async fn inventory(
         range: range.to_string(),
         event,
         ingest_token,
+        ticket: ticket(t, tenant, Some(&offense), slug).await,
         offense,
     }
 }
@@ -345,6 +351,48 @@ async fn offense(t: &TestApp, tenant: garrison_core::TenantId, event: &str, slug
         .await
         .expect("offense");
     rec.opened[0].to_string()
+}
+
+/// A new security-incident ticket of the tenant (escalated from
+/// `offense` when given), stored directly (a system path); its id.
+async fn ticket(
+    t: &TestApp,
+    tenant: garrison_core::TenantId,
+    offense: Option<&str>,
+    slug: &str,
+) -> String {
+    use garrison_core::Clock as _;
+    use garrison_core::ticket::{Milestones, OwnerPlan, Priority, Status, Ticket, TicketType};
+    let now = t.clock.now();
+    let ticket = Ticket {
+        id: garrison_core::TicketId::new(),
+        tenant_id: tenant,
+        ticket_type: TicketType::SecurityIncident,
+        title: format!("{slug}-event ticket"),
+        description: format!("{slug}-event escalated"),
+        priority: Priority::P2,
+        priority_reason: None,
+        status: Status::New,
+        plan: OwnerPlan::seeded(TicketType::SecurityIncident),
+        offense_id: offense.map(|o| o.parse().expect("offense id")),
+        milestones: Milestones::default(),
+        created_by: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let scope = garrison_core::Principal::system("walk")
+        .scope(tenant)
+        .expect("scope");
+    let audit = garrison_core::audit::AuditEntry::new(
+        now,
+        garrison_core::audit::Action::TicketOpened,
+        "walk",
+    );
+    t.store
+        .create_ticket(&scope, &ticket, &audit)
+        .await
+        .expect("ticket");
+    ticket.id.to_string()
 }
 
 /// Stores one event for the tenant, as the ingest pipeline would (a
@@ -478,6 +526,8 @@ struct Case {
 enum Fresh {
     Asset,
     Range,
+    /// A new ticket of tenant A's (status moves are one-way).
+    Ticket,
 }
 
 fn all(code: u16) -> Own {
@@ -517,6 +567,15 @@ const TRIAGERS: &[Role] = &[
 ];
 /// Roles that triage offenses.
 const OFFENSE_TRIAGERS: &[Role] = &[Role::MsspAdmin, Role::MsspAnalyst];
+/// Who may acknowledge a security incident under its seeded plan: MSSP
+/// analysts research, the customer's responders remediate, both sides'
+/// admins.
+const INCIDENT_WORKERS: &[Role] = &[
+    Role::MsspAdmin,
+    Role::MsspAnalyst,
+    Role::CustomerAdmin,
+    Role::CustomerResponder,
+];
 /// Roles that enrolled MFA at first login (required for them).
 const WITH_MFA: &[Role] = &[
     Role::MsspAdmin,
@@ -842,6 +901,21 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         M::GET,
         "/api/v1/suppressions",
         case(true, all(200)).query("?tenant={tenant_id}"),
+    );
+    // Tickets: every role reads its tenants' tickets; the owner plan says
+    // who moves them.
+    add(
+        M::GET,
+        "/api/v1/tickets",
+        case(true, all(200)).query("?tenant={tenant_id}&all=true"),
+    );
+    add(M::GET, "/api/v1/tickets/{ticket_id}", case(true, all(200)));
+    add(
+        M::POST,
+        "/api/v1/tickets/{ticket_id}/status",
+        case(true, only(INCIDENT_WORKERS, 200, 403))
+            .fresh(Fresh::Ticket)
+            .body(|_, _| Body::Json(json!({"to": "acknowledged"}))),
     );
     // Magnitude weights: read by all, set by tenant settings managers.
     add(
@@ -1240,6 +1314,7 @@ fn fill(template: &str, ids: &Ids) -> String {
         .replace("{event_id}", &ids.event)
         .replace("{ingest_token_id}", &ids.ingest_token)
         .replace("{offense_id}", &ids.offense)
+        .replace("{ticket_id}", &ids.ticket)
         .replace("{rule_id}", "garrison-port-scan")
         .replace("{file}", "app.css")
 }
@@ -1412,6 +1487,9 @@ async fn every_route_keeps_tenants_apart() {
                                     .expect("fresh asset")
                                     .id
                                     .to_string();
+                        }
+                        Fresh::Ticket => {
+                            ids.ticket = ticket(&fx.t, fx.a.id, None, "alpha").await;
                         }
                         Fresh::Range => {
                             let cidr = format!("192.168.{}.0/24", n % 250);

@@ -387,12 +387,12 @@ pub async fn escalate(
     Path(id): Path<String>,
     Body(req): Body<EscalateRequest>,
 ) -> ApiResult<Json<OffenseDto>> {
-    Ok(Json(
-        s.app()
-            .request_escalation(&p, parse_id(&id)?, &req.reason)
-            .await?
-            .into(),
-    ))
+    // Escalating opens the offense's ticket (or finds it); the offense
+    // is answered as it now is.
+    let id = parse_id(&id)?;
+    let app = s.app();
+    app.escalate_offense(&p, id, &req.reason).await?;
+    Ok(Json(app.offense(&p, id).await?.offense.into()))
 }
 
 /// A comment to add.

@@ -411,7 +411,7 @@ pub async fn triage(
             "offense-reopened"
         }
         "escalate" => {
-            app.request_escalation(p, id, &form.reason).await?;
+            app.escalate_offense(p, id, &form.reason).await?;
             "offense-escalation"
         }
         _ => {

@@ -1,0 +1,202 @@
+//! Tickets for people: escalating an offense opens its ticket; the
+//! workflow of `garrison_core::ticket` decides who may move it where.
+
+use garrison_core::audit::{Action, AuditEntry};
+use garrison_core::offense::Offense;
+use garrison_core::ticket::{
+    Actor, OwnerPlan, Refusal, Status, Ticket, TicketChange, TicketType, check, derive_priority,
+};
+use garrison_core::{OffenseId, Permission, Principal, Role, TicketChangeId, TicketId};
+use garrison_store::{Page, StoreError, TicketQuery};
+use serde_json::json;
+
+use crate::admin::require;
+use crate::{App, AppError, AppResult};
+
+/// Longest ticket title kept (an offense's title is cut to it).
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// A ticket with its status changes, oldest first.
+#[derive(Debug, Clone)]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    pub changes: Vec<TicketChange>,
+}
+
+fn refusal(e: Refusal, to: Status, role: Role) -> AppError {
+    match e {
+        Refusal::NotAStep { .. } => AppError::invalid("to", e.to_string()),
+        Refusal::ReasonNeeded(_) => AppError::invalid("reason", e.to_string()),
+        Refusal::NotYours { .. } if role == Role::CustomerViewer => {
+            AppError::Forbidden("viewers read tickets; they do not change them")
+        }
+        Refusal::NotYours { .. } if to == Status::Closed => {
+            AppError::Forbidden("closing belongs to the role the ticket's owner plan names")
+        }
+        Refusal::NotYours { .. } => {
+            AppError::Forbidden("the ticket's owner plan does not give this step to your role")
+        }
+    }
+}
+
+/// The ticket an offense opens.
+fn from_offense(o: &Offense, reason: &str, p: &Principal, now: garrison_core::Timestamp) -> Ticket {
+    let title: String = o.detector.title.chars().take(MAX_TITLE_CHARS).collect();
+    let mut ticket = Ticket {
+        id: TicketId::new(),
+        tenant_id: o.tenant_id,
+        ticket_type: TicketType::SecurityIncident,
+        title,
+        description: format!(
+            "Escalated from offense {} ({} = {}, {} events, magnitude {:.1}): {reason}",
+            o.id, o.key.field, o.key.value, o.event_count, o.breakdown.magnitude
+        ),
+        priority: derive_priority(o.breakdown.magnitude, None),
+        priority_reason: None,
+        status: Status::New,
+        plan: OwnerPlan::seeded(TicketType::SecurityIncident),
+        offense_id: Some(o.id),
+        milestones: garrison_core::ticket::Milestones::default(),
+        created_by: p.user_id(),
+        created_at: now,
+        updated_at: now,
+    };
+    ticket.milestones.detected = Some(o.first_seen);
+    ticket
+}
+
+impl App {
+    /// Escalates an offense to its customer: records the request on the
+    /// offense and opens its ticket (a security incident, priority from
+    /// the magnitude); the existing ticket when the offense has one.
+    ///
+    /// # Errors
+    /// As [`App::request_escalation`].
+    pub async fn escalate_offense(
+        &self,
+        p: &Principal,
+        id: OffenseId,
+        reason: &str,
+    ) -> AppResult<Ticket> {
+        let offense = self.request_escalation(p, id, reason).await?;
+        let access = p.access();
+        if let Some(t) = self.store.ticket_for_offense(&access, id).await? {
+            return Ok(t);
+        }
+        let scope = crate::admin::scope(p, offense.tenant_id)?;
+        let now = self.clock.now();
+        let ticket = from_offense(&offense, reason.trim(), p, now);
+        let entry = AuditEntry::by(p, now, Action::TicketOpened)
+            .tenant(Some(offense.tenant_id))
+            .target(format!("ticket:{}", ticket.id))
+            .details(&json!({
+                "offense": id.to_string(),
+                "priority": ticket.priority.as_str(),
+                "type": ticket.ticket_type.as_str(),
+            }));
+        match self.store.create_ticket(&scope, &ticket, &entry).await {
+            Ok(()) => Ok(ticket),
+            // Escalated twice at once: the other request opened it.
+            Err(StoreError::Conflict(_)) => self
+                .store
+                .ticket_for_offense(&access, id)
+                .await?
+                .ok_or(AppError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Tickets in the principal's tenants (or the one named), P1 first.
+    ///
+    /// # Errors
+    /// `NotFound` for a tenant the principal does not see.
+    pub async fn list_tickets(&self, p: &Principal, q: &TicketQuery) -> AppResult<Page<Ticket>> {
+        if let Some(t) = q.tenant {
+            let scope = crate::admin::scope(p, t)?;
+            self.store.find_tenant(&scope).await?;
+        }
+        require(p, Permission::OffenseRead)?;
+        Ok(self.store.list_tickets(&p.access(), q).await?)
+    }
+
+    /// One ticket with its history.
+    ///
+    /// # Errors
+    /// `NotFound` when missing or not visible.
+    pub async fn ticket(&self, p: &Principal, id: TicketId) -> AppResult<TicketDetail> {
+        let access = p.access();
+        let ticket = self.store.find_ticket(&access, id).await?;
+        require(p, Permission::OffenseRead)?;
+        let changes = self.store.ticket_changes(&access, id).await?;
+        Ok(TicketDetail { ticket, changes })
+    }
+
+    /// Moves a ticket to `to`, as the ticket's owner plan allows the
+    /// principal's role, with the reason recorded.
+    ///
+    /// # Errors
+    /// `NotFound` when not visible; `Forbidden` when the plan does not
+    /// give the step to the role; `Invalid` naming `to` (not a step) or
+    /// `reason`; `Conflict` when someone moved it meanwhile.
+    pub async fn move_ticket(
+        &self,
+        p: &Principal,
+        id: TicketId,
+        to: Status,
+        reason: &str,
+    ) -> AppResult<Ticket> {
+        let ticket = self.store.find_ticket(&p.access(), id).await?;
+        let reason = reason.trim();
+        if reason.len() > garrison_core::offense::MAX_COMMENT_BYTES {
+            return Err(AppError::invalid(
+                "reason",
+                format!(
+                    "at most {} bytes",
+                    garrison_core::offense::MAX_COMMENT_BYTES
+                ),
+            ));
+        }
+        check(
+            &ticket.plan,
+            ticket.status,
+            to,
+            Actor::User(p.role()),
+            reason,
+        )
+        .map_err(|e| refusal(e, to, p.role()))?;
+        let scope = crate::admin::scope(p, ticket.tenant_id)?;
+        let now = self.clock.now();
+        let mut milestones = ticket.milestones;
+        milestones.note(to, now);
+        let change = TicketChange {
+            id: TicketChangeId::new(),
+            ticket_id: id,
+            tenant_id: ticket.tenant_id,
+            from: ticket.status,
+            to,
+            actor_id: p.user_id(),
+            actor: p.label().to_owned(),
+            reason: reason.to_owned(),
+            at: now,
+        };
+        let entry = AuditEntry::by(p, now, Action::TicketStatusChanged)
+            .tenant(Some(ticket.tenant_id))
+            .target(format!("ticket:{id}"))
+            .details(&json!({
+                "from": ticket.status.as_str(),
+                "to": to.as_str(),
+                "reason": reason,
+            }));
+        match self
+            .store
+            .change_ticket_status(&scope, &change, &milestones, &entry)
+            .await
+        {
+            Err(StoreError::Conflict(_)) => Err(AppError::Conflict(format!(
+                "the ticket is no longer {}: reload it",
+                ticket.status
+            ))),
+            other => Ok(other?),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Tickets end to end on the real store (SQLite, and PostgreSQL on the
+//! second pass): an analyst escalates an offense, which opens its ticket
+//! (once, however often it is escalated); the ticket moves along its
+//! workflow as the owner plan allows each role — a customer viewer cannot
+//! close, the customer's admin can, the MSSP cannot close a ticket whose
+//! plan gives closure to the customer — and every move is recorded; the
+//! other tenant sees none of it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use garrison_app::events::ingest::Format;
+use garrison_app::inventory::Progress;
+use garrison_core::Role;
+use garrison_store::OffenseQuery;
+use garrison_testkit::{TestApp, TestClient};
+use serde_json::{Value, json};
+
+async fn api_of(
+    t: &TestApp,
+    email: &str,
+    role: Role,
+    tenant: Option<garrison_core::TenantId>,
+) -> TestClient {
+    let (user, _) = t.user(email, role, tenant).await;
+    t.client().with_bearer(&t.token_for(&user.email).await)
+}
+
+async fn status(api: &TestClient, ticket: &str, to: &str, reason: &str) -> (StatusCode, Value) {
+    let r = api
+        .api(
+            Method::POST,
+            &format!("/api/v1/tickets/{ticket}/status"),
+            Some(json!({ "to": to, "reason": reason })),
+        )
+        .await;
+    let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    (r.status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalated_offense_becomes_a_ticket_worked_and_closed_as_its_plan_says() {
+    let t = TestApp::new().await;
+    let op = t.operator();
+    let acme = t.tenant("acme").await.id;
+    let globex = t.tenant("globex").await.id;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("eve.json");
+    std::fs::write(
+        &path,
+        r#"{"timestamp":"2026-11-23T07:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.9","src_port":51515,"dest_ip":"10.0.0.5","dest_port":3389,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2027512,"rev":1,"signature":"ET EXPLOIT Possible BlueKeep RDP exploit (CVE-2019-0708)","category":"Attempted Administrator Privilege Gain","severity":1}}"#,
+    )
+    .expect("write");
+    t.app
+        .ingest_file(
+            &op,
+            acme,
+            Path::new(&path),
+            Format::SuricataEve,
+            Arc::new(Progress::default()),
+        )
+        .await
+        .expect("ingest");
+    let offense = t
+        .app
+        .list_offenses(&op, &OffenseQuery::default())
+        .await
+        .expect("offenses")
+        .items[0]
+        .clone();
+
+    let (analyst, _) = t.user("analyst@mssp.test", Role::MsspAnalyst, None).await;
+    t.app
+        .assign_staff(&op, analyst.id, acme)
+        .await
+        .expect("assign");
+    let mssp = t.client().with_bearer(&t.token_for(&analyst.email).await);
+    let admin = api_of(&t, "admin@acme.test", Role::CustomerAdmin, Some(acme)).await;
+    let responder = api_of(&t, "soc@acme.test", Role::CustomerResponder, Some(acme)).await;
+    let viewer = api_of(&t, "viewer@acme.test", Role::CustomerViewer, Some(acme)).await;
+    let other = api_of(&t, "admin@globex.test", Role::CustomerAdmin, Some(globex)).await;
+
+    // Escalating twice opens one ticket.
+    for _ in 0..2 {
+        let r = mssp
+            .api(
+                Method::POST,
+                &format!("/api/v1/offenses/{}/escalate", offense.id),
+                Some(json!({ "reason": "RDP exploit against the gateway" })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = admin.api(Method::GET, "/api/v1/tickets", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list = r.json();
+    assert_eq!(list["total"], 1, "{list}");
+    let ticket = list["items"][0].clone();
+    let id = ticket["id"].as_str().expect("id").to_owned();
+    assert_eq!(ticket["offense_id"], offense.id.to_string());
+    assert_eq!(ticket["status"], "new");
+    assert_eq!(ticket["ticket_type"], "security-incident");
+    assert_eq!(ticket["plan"]["approve_closure"], "customer-admin");
+    assert!(ticket["detected_at"].is_string());
+
+    // The other tenant sees nothing.
+    let r = other.api(Method::GET, "/api/v1/tickets", None).await;
+    assert_eq!(r.json()["total"], 0);
+    let r = other
+        .api(Method::GET, &format!("/api/v1/tickets/{id}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(&other, &id, "acknowledged", "").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Worked: acknowledged by the MSSP, waiting on the customer, answered.
+    assert_eq!(
+        status(&viewer, &id, "acknowledged", "").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, b) = status(&mssp, &id, "acknowledged", "").await;
+    assert_eq!(
+        (s, b["status"].as_str()),
+        (StatusCode::OK, Some("acknowledged")),
+        "{b}"
+    );
+    assert!(b["acknowledged_at"].is_string());
+    assert_eq!(
+        status(&responder, &id, "waiting-on-customer", "").await.0,
+        StatusCode::FORBIDDEN,
+        "the MSSP declares that it waits on the customer"
+    );
+    assert_eq!(
+        status(&mssp, &id, "waiting-on-customer", "need the host owner")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&responder, &id, "in-progress", "").await.0,
+        StatusCode::OK
+    );
+    // Resolving needs a reason; closing needs a resolution first.
+    assert_eq!(
+        status(&responder, &id, "resolved", "").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        status(&admin, &id, "closed", "").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        status(
+            &responder,
+            &id,
+            "resolved",
+            "patched, RDP closed at the edge"
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+
+    // Closure: not the viewer, not the MSSP (the plan gives it to the
+    // customer's admin), the customer's admin.
+    let (s, b) = status(&viewer, &id, "closed", "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let (s, b) = status(&mssp, &id, "closed", "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert!(b.to_string().contains("owner plan"), "{b}");
+    let (s, b) = status(&admin, &id, "closed", "").await;
+    assert_eq!(
+        (s, b["status"].as_str()),
+        (StatusCode::OK, Some("closed")),
+        "{b}"
+    );
+    assert!(b["closed_at"].is_string() && b["resolved_at"].is_string());
+    // The same move again is no longer a step.
+    assert_eq!(
+        status(&admin, &id, "closed", "").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Every move is recorded, with who and why.
+    let r = viewer
+        .api(Method::GET, &format!("/api/v1/tickets/{id}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = r.json();
+    let moves: Vec<(String, String)> = d["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["to"].as_str().unwrap_or_default().to_owned(),
+                c["actor"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("acknowledged", "analyst@mssp.test"),
+            ("waiting-on-customer", "analyst@mssp.test"),
+            ("in-progress", "soc@acme.test"),
+            ("resolved", "soc@acme.test"),
+            ("closed", "admin@acme.test"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(d["changes"][3]["reason"], "patched, RDP closed at the edge");
+    // Closed tickets leave the default list, not the full one.
+    assert_eq!(
+        admin.api(Method::GET, "/api/v1/tickets", None).await.json()["total"],
+        0
+    );
+    assert_eq!(
+        admin
+            .api(Method::GET, "/api/v1/tickets?all=true", None)
+            .await
+            .json()["total"],
+        1
+    );
+}
