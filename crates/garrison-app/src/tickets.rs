@@ -3,6 +3,7 @@
 
 use garrison_core::audit::{Action, AuditEntry};
 use garrison_core::offense::Offense;
+use garrison_core::sla::{ClockKind, ClockState, Contract, default_business_calendar};
 use garrison_core::ticket::{
     Actor, OwnerPlan, Refusal, Status, Ticket, TicketChange, TicketType, check, derive_priority,
 };
@@ -16,11 +17,12 @@ use crate::{App, AppError, AppResult};
 /// Longest ticket title kept (an offense's title is cut to it).
 pub const MAX_TITLE_CHARS: usize = 200;
 
-/// A ticket with its status changes, oldest first.
+/// A ticket with its status changes, oldest first, and its SLA clocks.
 #[derive(Debug, Clone)]
 pub struct TicketDetail {
     pub ticket: Ticket,
     pub changes: Vec<TicketChange>,
+    pub clocks: Vec<(ClockKind, ClockState)>,
 }
 
 fn refusal(e: Refusal, to: Status, role: Role) -> AppError {
@@ -128,7 +130,44 @@ impl App {
         let ticket = self.store.find_ticket(&access, id).await?;
         require(p, Permission::OffenseRead)?;
         let changes = self.store.ticket_changes(&access, id).await?;
-        Ok(TicketDetail { ticket, changes })
+        let clocks = self.clocks_of(&ticket, &changes);
+        Ok(TicketDetail {
+            ticket,
+            changes,
+            clocks,
+        })
+    }
+
+    /// A ticket's SLA clocks now, under the documented default contract
+    /// and business calendar (`docs/sla.md`; per-tenant contracts are
+    /// the next step).
+    #[must_use]
+    pub fn clocks_of(
+        &self,
+        ticket: &Ticket,
+        changes: &[TicketChange],
+    ) -> Vec<(ClockKind, ClockState)> {
+        garrison_core::ticket::clocks(
+            ticket,
+            changes,
+            &Contract::default(),
+            &default_business_calendar(),
+            self.clock.now(),
+        )
+    }
+
+    /// The SLA clocks of a listed ticket (its changes read for the
+    /// pauses).
+    ///
+    /// # Errors
+    /// `NotFound` when not visible.
+    pub async fn ticket_clocks(
+        &self,
+        p: &Principal,
+        ticket: &Ticket,
+    ) -> AppResult<Vec<(ClockKind, ClockState)>> {
+        let changes = self.store.ticket_changes(&p.access(), ticket.id).await?;
+        Ok(self.clocks_of(ticket, &changes))
     }
 
     /// Moves a ticket to `to`, as the ticket's owner plan allows the
@@ -168,6 +207,11 @@ impl App {
         let now = self.clock.now();
         let mut milestones = ticket.milestones;
         milestones.note(to, now);
+        // Moves and their reasons are shown to the customer: the MSSP's
+        // first move with a reason is its first response.
+        if !reason.is_empty() && p.role().is_mssp() {
+            milestones.note_shared_comment(now);
+        }
         let change = TicketChange {
             id: TicketChangeId::new(),
             ticket_id: id,

@@ -290,6 +290,66 @@ fn hhmm_range(o: Opening) -> String {
     )
 }
 
+/// Budgets of one priority: how much working time each clock has, and
+/// whether they run around the clock or on the tenant's calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    pub acknowledge: Duration,
+    pub first_response: Duration,
+    pub resolve: Duration,
+    /// Clocks run 24x7 (else on the tenant's business calendar).
+    pub around_the_clock: bool,
+}
+
+impl Terms {
+    /// The budget of one clock.
+    #[must_use]
+    pub const fn budget(&self, kind: ClockKind) -> Duration {
+        match kind {
+            ClockKind::Acknowledge => self.acknowledge,
+            ClockKind::FirstResponse => self.first_response,
+            ClockKind::Resolve => self.resolve,
+        }
+    }
+}
+
+/// A tenant's contract: terms per priority, P1 first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    pub terms: [Terms; 4],
+}
+
+impl Default for Contract {
+    /// The documented defaults (`docs/sla.md`): P1 around the clock, the
+    /// others in business hours.
+    fn default() -> Self {
+        const MIN: u64 = 60;
+        const HOUR: u64 = 3600;
+        let t = |ack: u64, resp: u64, resolve: u64, always: bool| Terms {
+            acknowledge: Duration::from_secs(ack),
+            first_response: Duration::from_secs(resp),
+            resolve: Duration::from_secs(resolve),
+            around_the_clock: always,
+        };
+        Self {
+            terms: [
+                t(15 * MIN, 30 * MIN, 4 * HOUR, true),
+                t(30 * MIN, 2 * HOUR, 8 * HOUR, false),
+                t(4 * HOUR, 8 * HOUR, 40 * HOUR, false),
+                t(8 * HOUR, 16 * HOUR, 80 * HOUR, false),
+            ],
+        }
+    }
+}
+
+/// The business calendar a tenant gets until it sets its own: Monday to
+/// Friday, 09:00–17:00 UTC.
+#[must_use]
+pub fn default_business_calendar() -> Calendar {
+    Calendar::business("UTC", &[0, 1, 2, 3, 4], 9 * 60, 17 * 60)
+        .unwrap_or_else(|_| Calendar::always())
+}
+
 /// What a clock measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClockKind {

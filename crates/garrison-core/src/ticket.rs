@@ -403,6 +403,78 @@ pub struct TicketChange {
     pub at: Timestamp,
 }
 
+/// The pauses of a ticket's SLA clocks: each stay in a status that
+/// stops them (waiting on the customer), from its changes in order; the
+/// last one open while the ticket is still there.
+#[must_use]
+pub fn pauses(changes: &[TicketChange]) -> Vec<crate::sla::Pause> {
+    let mut out: Vec<crate::sla::Pause> = Vec::new();
+    for c in changes {
+        if c.to.pauses_clocks() && !c.from.pauses_clocks() {
+            out.push(crate::sla::Pause {
+                from: c.at,
+                until: None,
+            });
+        } else if c.from.pauses_clocks()
+            && !c.to.pauses_clocks()
+            && let Some(last) = out.last_mut()
+            && last.until.is_none()
+        {
+            last.until = Some(c.at);
+        }
+    }
+    out
+}
+
+/// A ticket's three SLA clocks at `now`: acknowledge, first response and
+/// resolve, started when the ticket opened, met at its milestones, paused
+/// while it waited on the customer, on the priority's terms (24x7 or the
+/// tenant's business calendar).
+#[must_use]
+pub fn clocks(
+    ticket: &Ticket,
+    changes: &[TicketChange],
+    contract: &crate::sla::Contract,
+    business: &crate::sla::Calendar,
+    now: Timestamp,
+) -> Vec<(crate::sla::ClockKind, crate::sla::ClockState)> {
+    use crate::sla::{Calendar, ClockKind, clock_state};
+    let terms = contract.terms[match ticket.priority {
+        Priority::P1 => 0,
+        Priority::P2 => 1,
+        Priority::P3 => 2,
+        Priority::P4 => 3,
+    }];
+    let always;
+    let cal = if terms.around_the_clock {
+        always = Calendar::always();
+        &always
+    } else {
+        business
+    };
+    let paused = pauses(changes);
+    let m = &ticket.milestones;
+    ClockKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let met = match kind {
+                ClockKind::Acknowledge => m.acknowledged,
+                ClockKind::FirstResponse => m.first_response,
+                ClockKind::Resolve => m.resolved,
+            };
+            let state = clock_state(
+                cal,
+                ticket.created_at,
+                terms.budget(kind),
+                &paused,
+                met,
+                now,
+            );
+            (kind, state)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,5 +678,119 @@ mod tests {
             Some(S::WaitingOnCustomer)
         );
         assert!("P5".parse::<Priority>().is_err());
+    }
+
+    #[test]
+    fn a_tickets_clocks_pause_while_waiting_on_the_customer() {
+        use crate::sla::{ClockKind as K, ClockState as C, Contract, default_business_calendar};
+        let at = |s: &str| Timestamp::parse(s).expect("time");
+        let ids = (crate::ids::TicketId::new(), crate::ids::TenantId::new());
+        let change = |from: Status, to: Status, when: &str| TicketChange {
+            id: crate::ids::TicketChangeId::new(),
+            ticket_id: ids.0,
+            tenant_id: ids.1,
+            from,
+            to,
+            actor_id: None,
+            actor: "x".into(),
+            reason: String::new(),
+            at: at(when),
+        };
+        let mut ticket = Ticket {
+            id: ids.0,
+            tenant_id: ids.1,
+            ticket_type: TicketType::SecurityIncident,
+            title: "t".into(),
+            description: String::new(),
+            priority: Priority::P1,
+            priority_reason: None,
+            status: Status::New,
+            plan: OwnerPlan::seeded(TicketType::SecurityIncident),
+            offense_id: None,
+            milestones: Milestones::default(),
+            created_by: None,
+            created_at: at("2026-05-04T10:00:00Z"),
+            updated_at: at("2026-05-04T10:00:00Z"),
+        };
+        ticket
+            .milestones
+            .note(S::Acknowledged, at("2026-05-04T10:10:00Z"));
+        let changes = [
+            change(S::New, S::Acknowledged, "2026-05-04T10:10:00Z"),
+            change(
+                S::Acknowledged,
+                S::WaitingOnCustomer,
+                "2026-05-04T11:00:00Z",
+            ),
+            change(S::WaitingOnCustomer, S::InProgress, "2026-05-04T12:00:00Z"),
+        ];
+        let contract = Contract::default();
+        let cal = default_business_calendar();
+        let got = clocks(
+            &ticket,
+            &changes,
+            &contract,
+            &cal,
+            at("2026-05-04T12:30:00Z"),
+        );
+        // P1: 24x7; acknowledged in 10 of 15 minutes; no first response
+        // within 30 minutes (breached at 10:30); resolve: 4 hours plus the
+        // hour waiting on the customer, 1.5 of 4 hours used.
+        assert_eq!(
+            got[0],
+            (
+                K::Acknowledge,
+                C::Met {
+                    at: at("2026-05-04T10:10:00Z"),
+                    late: false
+                }
+            )
+        );
+        assert_eq!(
+            got[1],
+            (
+                K::FirstResponse,
+                C::Breached {
+                    due: at("2026-05-04T10:30:00Z"),
+                    used_percent: 300
+                }
+            )
+        );
+        assert_eq!(
+            got[2],
+            (
+                K::Resolve,
+                C::Running {
+                    due: at("2026-05-04T15:00:00Z"),
+                    used_percent: 37
+                }
+            )
+        );
+        // Still waiting: the resolve clock is paused.
+        let waiting = &changes[..2];
+        let got = clocks(
+            &ticket,
+            waiting,
+            &contract,
+            &cal,
+            at("2026-05-04T20:00:00Z"),
+        );
+        assert_eq!(got[2], (K::Resolve, C::Paused { used_percent: 25 }));
+        // P3 on the business calendar (09:00-17:00 UTC): opened Friday
+        // 16:00, 4 hours to acknowledge: due Monday 12:00.
+        ticket.priority = Priority::P3;
+        ticket.milestones = Milestones::default();
+        ticket.created_at = at("2026-05-08T16:00:00Z");
+        let got = clocks(&ticket, &[], &contract, &cal, at("2026-05-08T16:30:00Z"));
+        assert_eq!(
+            got[0],
+            (
+                K::Acknowledge,
+                C::Running {
+                    due: at("2026-05-11T12:00:00Z"),
+                    used_percent: 12
+                }
+            )
+        );
     }
 }

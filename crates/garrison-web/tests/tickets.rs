@@ -103,6 +103,27 @@ async fn an_escalated_offense_becomes_a_ticket_worked_and_closed_as_its_plan_say
     assert_eq!(ticket["ticket_type"], "security-incident");
     assert_eq!(ticket["plan"]["approve_closure"], "customer-admin");
     assert!(ticket["detected_at"].is_string());
+    let clocks: Vec<(&str, &str)> = ticket["sla"]
+        .as_array()
+        .expect("sla")
+        .iter()
+        .map(|c| {
+            (
+                c["clock"].as_str().unwrap_or(""),
+                c["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        clocks,
+        [
+            ("acknowledge", "running"),
+            ("first-response", "running"),
+            ("resolve", "running")
+        ],
+        "{ticket}"
+    );
+    assert!(ticket["sla"][0]["due"].is_string());
 
     // The other tenant sees nothing.
     let r = other.api(Method::GET, "/api/v1/tickets", None).await;

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use garrison_app::AppError;
+use garrison_core::sla::{ClockKind, ClockState};
 use garrison_core::ticket::{OwnerPlan, Status, Ticket, TicketChange};
 use garrison_store::TicketQuery;
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,49 @@ impl From<OwnerPlan> for PlanDto {
     }
 }
 
+/// One SLA clock of a ticket, now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockDto {
+    /// acknowledge, first-response or resolve.
+    pub clock: String,
+    /// running, warning (75 % used), breached, paused (waiting on the
+    /// customer), met or met-late.
+    pub state: String,
+    #[schema(format = "date-time")]
+    pub due: Option<String>,
+    /// Share of the budget used (working time), when not met.
+    pub used_percent: Option<u32>,
+    #[schema(format = "date-time")]
+    pub met_at: Option<String>,
+}
+
+impl From<(ClockKind, ClockState)> for ClockDto {
+    fn from((kind, state): (ClockKind, ClockState)) -> Self {
+        let (name, due, used, met) = match state {
+            ClockState::Running { due, used_percent } => {
+                ("running", Some(due), Some(used_percent), None)
+            }
+            ClockState::Warning { due, used_percent } => {
+                ("warning", Some(due), Some(used_percent), None)
+            }
+            ClockState::Breached { due, used_percent } => {
+                ("breached", Some(due), Some(used_percent), None)
+            }
+            ClockState::Paused { used_percent } => ("paused", None, Some(used_percent), None),
+            ClockState::Met { at, late } => {
+                (if late { "met-late" } else { "met" }, None, None, Some(at))
+            }
+        };
+        Self {
+            clock: kind.as_str().to_owned(),
+            state: name.to_owned(),
+            due: rfc(due),
+            used_percent: used,
+            met_at: rfc(met),
+        }
+    }
+}
+
 /// A ticket.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketDto {
@@ -100,6 +144,8 @@ pub struct TicketDto {
     pub created_at: String,
     #[schema(format = "date-time")]
     pub updated_at: String,
+    /// The SLA clocks now (acknowledge, first response, resolve).
+    pub sla: Vec<ClockDto>,
 }
 
 fn rfc(t: Option<garrison_core::Timestamp>) -> Option<String> {
@@ -126,7 +172,15 @@ impl From<Ticket> for TicketDto {
             closed_at: rfc(t.milestones.closed),
             created_at: t.created_at.to_rfc3339(),
             updated_at: t.updated_at.to_rfc3339(),
+            sla: Vec::new(),
         }
+    }
+}
+
+impl TicketDto {
+    fn with_clocks(mut self, clocks: Vec<(ClockKind, ClockState)>) -> Self {
+        self.sla = clocks.into_iter().map(Into::into).collect();
+        self
     }
 }
 
@@ -187,9 +241,15 @@ pub async fn list(
     Params(q): Params<TicketParams>,
 ) -> ApiResult<Json<TicketPage>> {
     let query = q.query()?;
-    let page = s.app().list_tickets(&p, &query).await?;
+    let app = s.app();
+    let page = app.list_tickets(&p, &query).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for t in page.items {
+        let clocks = app.ticket_clocks(&p, &t).await?;
+        items.push(TicketDto::from(t).with_clocks(clocks));
+    }
     Ok(Json(TicketPage {
-        items: page.items.into_iter().map(Into::into).collect(),
+        items,
         total: page.total,
         limit: query.limit,
         offset: query.offset,
@@ -206,7 +266,7 @@ pub async fn show(
 ) -> ApiResult<Json<TicketDetailDto>> {
     let d = s.app().ticket(&p, parse_id(&id)?).await?;
     Ok(Json(TicketDetailDto {
-        ticket: d.ticket.into(),
+        ticket: TicketDto::from(d.ticket).with_clocks(d.clocks),
         changes: d.changes.into_iter().map(Into::into).collect(),
     }))
 }
@@ -226,7 +286,8 @@ pub async fn set_status(
         .to
         .parse()
         .map_err(|e: garrison_core::validate::Invalid| AppError::invalid("to", e.reason))?;
-    Ok(Json(
-        s.app().move_ticket(&p, id, to, &req.reason).await?.into(),
-    ))
+    let app = s.app();
+    let t = app.move_ticket(&p, id, to, &req.reason).await?;
+    let clocks = app.ticket_clocks(&p, &t).await?;
+    Ok(Json(TicketDto::from(t).with_clocks(clocks)))
 }
