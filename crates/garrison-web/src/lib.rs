@@ -244,8 +244,8 @@ fn build() -> Builder {
     use portal::{
         account, audit as p_audit, events as p_events, home, imports as p_imports,
         ingestion as p_ingestion, inventory as p_inv, login, offenses as p_offenses,
-        rules as p_rules, sources as p_sources, tenants as p_tenants, tokens as p_tokens,
-        users as p_users,
+        rules as p_rules, sources as p_sources, tenants as p_tenants, tickets as p_tickets,
+        tokens as p_tokens, users as p_users,
     };
 
     Builder {
@@ -552,6 +552,10 @@ fn build() -> Builder {
         "/offenses/{offense_id}/comments",
         p_offenses::comment,
     )
+    // Portal: tickets
+    .get(Portal, "/tickets", p_tickets::queue)
+    .get(Portal, "/tickets/{ticket_id}", p_tickets::show)
+    .post(Portal, "/tickets/{ticket_id}/status", p_tickets::set_status)
     // Portal: rules
     .get(Portal, "/rules", p_rules::list)
     .post(Portal, "/rules", p_rules::load)

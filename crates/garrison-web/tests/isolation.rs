@@ -1264,6 +1264,19 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         "/offenses/{offense_id}/comments",
         case(true, only(OFFENSE_TRIAGERS, 303, 403)).body(|_, _| form(&[("body", "walk")])),
     );
+    add(
+        M::GET,
+        "/tickets",
+        case(true, all(200)).query("?tenant={tenant_id}&status=all"),
+    );
+    add(M::GET, "/tickets/{ticket_id}", case(true, all(200)));
+    add(
+        M::POST,
+        "/tickets/{ticket_id}/status",
+        case(true, only(INCIDENT_WORKERS, 303, 403))
+            .fresh(Fresh::Ticket)
+            .body(|_, _| form(&[("to", "acknowledged")])),
+    );
     m
 }
 

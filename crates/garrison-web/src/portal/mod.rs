@@ -15,6 +15,7 @@ pub mod offenses;
 pub mod rules;
 pub mod sources;
 pub mod tenants;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 
@@ -135,7 +136,8 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "offense-assigned" => "The offense's assignee was changed.",
         "offense-closed" => "The offense was closed.",
         "offense-reopened" => "The offense was reopened.",
-        "offense-escalation" => "The escalation request was recorded.",
+        "offense-escalation" => "Escalated: the offense's ticket is open.",
+        "ticket-moved" => "The ticket was moved.",
         "offense-commented" => "The comment was added.",
         "weights-saved" => "The risk weights were saved and every asset of the tenant rescored.",
         _ => return None,
@@ -202,6 +204,7 @@ impl Layout {
         let mut nav = vec![("Overview", "/")];
         if p.can(Permission::OffenseRead) {
             nav.push(("Offenses", "/offenses"));
+            nav.push(("Tickets", "/tickets"));
         }
         if p.can(Permission::EventRead) {
             nav.push(("Events", "/events"));
@@ -243,7 +246,7 @@ impl Layout {
                     current: href == current,
                 })
                 .collect(),
-            planned: vec!["Tickets", "Incidents", "Intel", "Reports"],
+            planned: vec!["Incidents", "Intel", "Reports"],
             notice: None,
             error: None,
         })
