@@ -5,9 +5,12 @@ use garrison_core::audit::{Action, AuditEntry};
 use garrison_core::offense::Offense;
 use garrison_core::sla::{ClockKind, ClockState, Contract, default_business_calendar};
 use garrison_core::ticket::{
-    Actor, OwnerPlan, Refusal, Status, Ticket, TicketChange, TicketType, check, derive_priority,
+    Actor, OwnerPlan, Refusal, Status, Ticket, TicketChange, TicketComment, TicketType, check,
+    derive_priority,
 };
-use garrison_core::{OffenseId, Permission, Principal, Role, TicketChangeId, TicketId};
+use garrison_core::{
+    OffenseId, Permission, Principal, Role, TicketChangeId, TicketCommentId, TicketId,
+};
 use garrison_store::{Page, StoreError, TicketQuery};
 use serde_json::json;
 
@@ -23,6 +26,9 @@ pub struct TicketDetail {
     pub ticket: Ticket,
     pub changes: Vec<TicketChange>,
     pub clocks: Vec<(ClockKind, ClockState)>,
+    /// Comments the principal may read (MSSP staff: all; customers: the
+    /// shared ones), oldest first.
+    pub comments: Vec<TicketComment>,
 }
 
 fn refusal(e: Refusal, to: Status, role: Role) -> AppError {
@@ -131,11 +137,80 @@ impl App {
         require(p, Permission::OffenseRead)?;
         let changes = self.store.ticket_changes(&access, id).await?;
         let clocks = self.clocks_of(&ticket, &changes);
+        let comments = self
+            .store
+            .ticket_comments(&access, id, p.role().is_mssp())
+            .await?;
         Ok(TicketDetail {
             ticket,
             changes,
             clocks,
+            comments,
         })
+    }
+
+    /// Comments on a ticket: the customer's people always share theirs;
+    /// MSSP staff choose (internal ones are never shown to the customer).
+    /// The MSSP's first shared comment is its first response.
+    ///
+    /// # Errors
+    /// `NotFound` when not visible; `Forbidden` for a customer viewer;
+    /// `Invalid` naming `body`.
+    pub async fn comment_ticket(
+        &self,
+        p: &Principal,
+        id: TicketId,
+        body: &str,
+        shared: bool,
+    ) -> AppResult<TicketComment> {
+        let ticket = self.store.find_ticket(&p.access(), id).await?;
+        if p.role() == Role::CustomerViewer {
+            return Err(AppError::Forbidden(
+                "viewers read tickets; they do not change them",
+            ));
+        }
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(AppError::invalid("body", "write something"));
+        }
+        if body.len() > garrison_core::offense::MAX_COMMENT_BYTES {
+            return Err(AppError::invalid(
+                "body",
+                format!(
+                    "at most {} bytes",
+                    garrison_core::offense::MAX_COMMENT_BYTES
+                ),
+            ));
+        }
+        let shared = shared || !p.role().is_mssp();
+        let scope = crate::admin::scope(p, ticket.tenant_id)?;
+        let now = self.clock.now();
+        let comment = TicketComment {
+            id: TicketCommentId::new(),
+            ticket_id: id,
+            tenant_id: ticket.tenant_id,
+            author_id: p.user_id(),
+            author: p.label().to_owned(),
+            body: body.to_owned(),
+            shared,
+            created_at: now,
+        };
+        let milestones = (shared
+            && p.role().is_mssp()
+            && ticket.milestones.first_response.is_none())
+        .then(|| {
+            let mut m = ticket.milestones;
+            m.note_shared_comment(now);
+            m
+        });
+        let entry = AuditEntry::by(p, now, Action::TicketCommented)
+            .tenant(Some(ticket.tenant_id))
+            .target(format!("ticket:{id}"))
+            .details(&json!({ "shared": shared }));
+        self.store
+            .add_ticket_comment(&scope, &comment, milestones.as_ref(), &entry)
+            .await?;
+        Ok(comment)
     }
 
     /// A ticket's SLA clocks now, under the documented default contract

@@ -68,6 +68,7 @@ pub enum Action {
     IndicatorsRevoked,
     TicketOpened,
     TicketStatusChanged,
+    TicketCommented,
 }
 
 impl Action {
@@ -112,6 +113,7 @@ impl Action {
             Self::OffenseCommented => "offense.commented",
             Self::TicketOpened => "ticket.opened",
             Self::TicketStatusChanged => "ticket.status_changed",
+            Self::TicketCommented => "ticket.commented",
             Self::SuppressionCreated => "suppression.created",
             Self::RulesImported => "rules.imported",
             Self::TenantRuleChanged => "rules.tenant_setting_changed",

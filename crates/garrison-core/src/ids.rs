@@ -112,6 +112,10 @@ id_type!(
     TicketChangeId
 );
 id_type!(
+    /// A comment on a ticket.
+    TicketCommentId
+);
+id_type!(
     /// A false-positive suppression of a detector for a key.
     SuppressionId
 );

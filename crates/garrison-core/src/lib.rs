@@ -25,7 +25,7 @@ pub mod validate;
 pub use error::ErrorCode;
 pub use ids::{
     AssetId, AuditId, EventId, FindingId, ImportId, IndicatorId, IngestTokenId, OffenseId, RangeId,
-    SessionId, SuppressionId, TenantId, TicketChangeId, TicketId, TokenId, UserId,
+    SessionId, SuppressionId, TenantId, TicketChangeId, TicketCommentId, TicketId, TokenId, UserId,
 };
 pub use role::{Permission, Role};
 pub use secret::Secret;

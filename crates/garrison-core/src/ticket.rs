@@ -33,7 +33,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::asset::{Criticality, text_enum};
-use crate::ids::{OffenseId, TenantId, TicketChangeId, TicketId, UserId};
+use crate::ids::{OffenseId, TenantId, TicketChangeId, TicketCommentId, TicketId, UserId};
 use crate::role::Role;
 use crate::time::Timestamp;
 use crate::validate::Invalid;
@@ -401,6 +401,19 @@ pub struct TicketChange {
     pub actor: String,
     pub reason: String,
     pub at: Timestamp,
+}
+
+/// A comment on a ticket: shared with the customer, or MSSP-internal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketComment {
+    pub id: TicketCommentId,
+    pub ticket_id: TicketId,
+    pub tenant_id: TenantId,
+    pub author_id: Option<UserId>,
+    pub author: String,
+    pub body: String,
+    pub shared: bool,
+    pub created_at: Timestamp,
 }
 
 /// The pauses of a ticket's SLA clocks: each stay in a status that

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "tickets",
         sql: include_str!("../migrations/0011_tickets.sql"),
     },
+    Migration {
+        version: 12,
+        name: "ticket comments",
+        sql: include_str!("../migrations/0012_ticket_comments.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

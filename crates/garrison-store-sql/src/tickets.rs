@@ -6,18 +6,21 @@
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
-use garrison_core::ticket::{Milestones, Ticket, TicketChange};
+use garrison_core::ticket::{Milestones, Ticket, TicketChange, TicketComment};
 use garrison_core::{OffenseId, TenantAccess, TenantScope, TicketId};
 use garrison_store::{MAX_TICKET_PAGE, Page, StoreError, StoreResult, TicketQuery, TicketStore};
 use sqlx::any::AnyRow;
 
 use crate::binds::Binds;
-use crate::row::{from_json, int, opt_parse, opt_text, opt_ts, parse, text, ts};
+use crate::row::{flag, from_json, int, opt_parse, opt_text, opt_ts, parse, text, ts};
 use crate::{SqlStore, db_err, safe};
 
 const TICKET_COLUMNS: &str = "id, tenant_id, ticket_type, title, description, priority, \
     priority_reason, status, plan, offense_id, detected_at, acknowledged_at, \
     first_response_at, resolved_at, closed_at, created_by, created_at, updated_at";
+
+const COMMENT_COLUMNS: &str =
+    "id, ticket_id, tenant_id, author_id, author, body, shared, created_at";
 
 const CHANGE_COLUMNS: &str =
     "id, ticket_id, tenant_id, from_status, to_status, actor_id, actor, reason, at";
@@ -279,6 +282,92 @@ impl TicketStore for SqlStore {
         let t = ticket_row(&row)?;
         tx.commit().await?;
         Ok(t)
+    }
+
+    async fn add_ticket_comment(
+        &self,
+        scope: &TenantScope,
+        c: &TicketComment,
+        milestones: Option<&Milestones>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        if c.tenant_id != scope.tenant_id() {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin_write().await?;
+        let found = sqlx::query("SELECT id FROM tickets WHERE id = $1 AND tenant_id = $2")
+            .bind(c.ticket_id.to_string())
+            .bind(c.tenant_id.to_string())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(db_err)?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(safe(format!(
+            "INSERT INTO ticket_comments ({COMMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
+        .bind(c.id.to_string())
+        .bind(c.ticket_id.to_string())
+        .bind(c.tenant_id.to_string())
+        .bind(c.author_id.map(|u| u.to_string()))
+        .bind(c.author.clone())
+        .bind(c.body.clone())
+        .bind(i64::from(c.shared))
+        .bind(c.created_at.as_millis())
+        .execute(tx.conn())
+        .await
+        .map_err(db_err)?;
+        if let Some(m) = milestones {
+            sqlx::query(
+                "UPDATE tickets SET acknowledged_at = $1, first_response_at = $2, updated_at = $3 \
+                 WHERE id = $4 AND tenant_id = $5",
+            )
+            .bind(millis(m.acknowledged))
+            .bind(millis(m.first_response))
+            .bind(c.created_at.as_millis())
+            .bind(c.ticket_id.to_string())
+            .bind(c.tenant_id.to_string())
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?;
+        }
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ticket_comments(
+        &self,
+        access: &TenantAccess,
+        id: TicketId,
+        internal: bool,
+    ) -> StoreResult<Vec<TicketComment>> {
+        let t = self.find_ticket(access, id).await?;
+        let only_shared = if internal { "" } else { " AND shared = 1" };
+        let rows = sqlx::query(safe(format!(
+            "SELECT {COMMENT_COLUMNS} FROM ticket_comments WHERE ticket_id = $1 AND tenant_id = $2{only_shared} \
+             ORDER BY created_at, id"
+        )))
+        .bind(t.id.to_string())
+        .bind(t.tenant_id.to_string())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(TicketComment {
+                    id: parse(r, "id")?,
+                    ticket_id: parse(r, "ticket_id")?,
+                    tenant_id: parse(r, "tenant_id")?,
+                    author_id: opt_parse(r, "author_id")?,
+                    author: text(r, "author")?,
+                    body: text(r, "body")?,
+                    shared: flag(r, "shared")?,
+                    created_at: ts(r, "created_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn ticket_changes(

@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "tickets",
         sql: include_str!("../migrations/0011_tickets.sql"),
     },
+    Migration {
+        version: 12,
+        name: "ticket comments",
+        sql: include_str!("../migrations/0012_ticket_comments.sql"),
+    },
 ];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]

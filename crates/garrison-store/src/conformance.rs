@@ -4063,6 +4063,70 @@ pub async fn tickets_are_opened_moved_and_isolated(f: &Fixture) {
     ));
     let changes = store.ticket_changes(&only_a, p1.id).await.expect("changes");
     assert_eq!(changes, [ack]);
+    // Comments: shared ones for everyone, internal ones for the MSSP; a
+    // first response recorded with the comment; not through B.
+    let comment = |body: &str, shared: bool, at: i64| garrison_core::ticket::TicketComment {
+        id: garrison_core::TicketCommentId::new(),
+        ticket_id: p1.id,
+        tenant_id: a,
+        author_id: None,
+        author: "analyst@mssp.test".to_owned(),
+        body: body.to_owned(),
+        shared,
+        created_at: t(at),
+    };
+    let commented = audit(Action::TicketCommented);
+    let internal = comment("internal note", false, 400);
+    store
+        .add_ticket_comment(&scope(a), &internal, None, &commented)
+        .await
+        .expect("internal");
+    let mut answered = m;
+    answered.note_shared_comment(t(500));
+    let shared = comment("We are on it.", true, 500);
+    store
+        .add_ticket_comment(&scope(a), &shared, Some(&answered), &commented)
+        .await
+        .expect("shared");
+    assert_eq!(
+        store
+            .ticket_comments(&only_a, p1.id, true)
+            .await
+            .expect("all"),
+        [internal.clone(), shared.clone()]
+    );
+    assert_eq!(
+        store
+            .ticket_comments(&only_a, p1.id, false)
+            .await
+            .expect("shared"),
+        std::slice::from_ref(&shared)
+    );
+    assert_eq!(
+        store
+            .find_ticket(&only_a, p1.id)
+            .await
+            .expect("ticket")
+            .milestones
+            .first_response,
+        Some(t(500))
+    );
+    assert!(matches!(
+        store.ticket_comments(&only_b, p1.id, true).await,
+        Err(StoreError::NotFound)
+    ));
+    let foreign_comment = garrison_core::ticket::TicketComment {
+        id: garrison_core::TicketCommentId::new(),
+        tenant_id: b,
+        ..shared.clone()
+    };
+    assert!(matches!(
+        store
+            .add_ticket_comment(&scope(b), &foreign_comment, None, &commented)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
     // Closed tickets leave the open list.
     let page = store
         .list_tickets(

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
-use garrison_core::ticket::{Milestones, Ticket, TicketChange};
+use garrison_core::ticket::{Milestones, Ticket, TicketChange, TicketComment};
 use garrison_core::{OffenseId, TenantAccess, TenantId, TenantScope, TicketId};
 
 use crate::{Page, StoreResult};
@@ -67,6 +67,24 @@ pub trait TicketStore: Send + Sync {
         milestones: &Milestones,
         audit: &AuditEntry,
     ) -> StoreResult<Ticket>;
+    /// Adds a comment to a ticket of the scope's tenant, with the
+    /// ticket's milestones as they now are (a first response) when given,
+    /// and its audit record.
+    async fn add_ticket_comment(
+        &self,
+        scope: &TenantScope,
+        comment: &TicketComment,
+        milestones: Option<&Milestones>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// A ticket's comments, oldest first; MSSP-internal ones only when
+    /// `internal`.
+    async fn ticket_comments(
+        &self,
+        access: &TenantAccess,
+        id: TicketId,
+        internal: bool,
+    ) -> StoreResult<Vec<TicketComment>>;
     /// A ticket's status changes, oldest first.
     async fn ticket_changes(
         &self,

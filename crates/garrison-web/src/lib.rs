@@ -403,6 +403,11 @@ fn build() -> Builder {
         "/api/v1/tickets/{ticket_id}/status",
         a_tickets::set_status,
     )
+    .post(
+        Api,
+        "/api/v1/tickets/{ticket_id}/comments",
+        a_tickets::comment,
+    )
     .get(
         Api,
         "/api/v1/tenants/{tenant_id}/magnitude-weights",
@@ -556,6 +561,7 @@ fn build() -> Builder {
     .get(Portal, "/tickets", p_tickets::queue)
     .get(Portal, "/tickets/{ticket_id}", p_tickets::show)
     .post(Portal, "/tickets/{ticket_id}/status", p_tickets::set_status)
+    .post(Portal, "/tickets/{ticket_id}/comments", p_tickets::comment)
     // Portal: rules
     .get(Portal, "/rules", p_rules::list)
     .post(Portal, "/rules", p_rules::load)

@@ -917,6 +917,13 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
             .fresh(Fresh::Ticket)
             .body(|_, _| Body::Json(json!({"to": "acknowledged"}))),
     );
+    // Everyone but a viewer comments (MANAGERS: every role but viewers).
+    add(
+        M::POST,
+        "/api/v1/tickets/{ticket_id}/comments",
+        case(true, only(MANAGERS, 201, 403))
+            .body(|_, _| Body::Json(json!({"body": "walk", "shared": true}))),
+    );
     // Magnitude weights: read by all, set by tenant settings managers.
     add(
         M::GET,
@@ -1276,6 +1283,11 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
         case(true, only(INCIDENT_WORKERS, 303, 403))
             .fresh(Fresh::Ticket)
             .body(|_, _| form(&[("to", "acknowledged")])),
+    );
+    add(
+        M::POST,
+        "/tickets/{ticket_id}/comments",
+        case(true, only(MANAGERS, 303, 403)).body(|_, _| form(&[("body", "walk")])),
     );
     m
 }

@@ -185,6 +185,69 @@ async fn an_escalated_offense_becomes_a_ticket_worked_and_closed_as_its_plan_say
         StatusCode::OK
     );
 
+    // Comments: the customer's are shared; the MSSP's internal ones are
+    // never shown to the customer.
+    let comment = |api: &TestClient, body: &'static str, shared: bool| {
+        let api = api.clone();
+        let id = id.clone();
+        async move {
+            api.api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/comments"),
+                Some(json!({ "body": body, "shared": shared })),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        comment(&viewer, "can I?", true).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = comment(&responder, "<b>patched</b> at 10:40", false).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        r.json()["shared"],
+        true,
+        "the customer's comments are shared"
+    );
+    let r = comment(
+        &mssp,
+        "internal: attacker infra seen at two customers",
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let seen = |api: TestClient| {
+        let id = id.clone();
+        async move {
+            let d = api
+                .api(Method::GET, &format!("/api/v1/tickets/{id}"), None)
+                .await
+                .json();
+            d["comments"]
+                .as_array()
+                .expect("comments")
+                .iter()
+                .map(|c| c["body"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(seen(admin.clone()).await, ["<b>patched</b> at 10:40"]);
+    assert_eq!(
+        seen(mssp.clone()).await,
+        [
+            "<b>patched</b> at 10:40",
+            "internal: attacker infra seen at two customers"
+        ]
+    );
+    assert_eq!(
+        other
+            .api(Method::GET, &format!("/api/v1/tickets/{id}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
     // Closure: not the viewer, not the MSSP (the plan gives it to the
     // customer's admin), the customer's admin.
     let (s, b) = status(&viewer, &id, "closed", "").await;

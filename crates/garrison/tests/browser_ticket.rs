@@ -2,8 +2,8 @@
 //! `garrison ingest`, its offense escalated by the MSSP through the API,
 //! then the customer's responder finds the ticket in the queue with its SLA
 //! clocks, reads its owners, acknowledges it from the page and sees the
-//! move in its history; closing is not offered to the responder (the plan
-//! gives it to the customer's admin).
+//! move in its history and comments; closing is not offered to the
+//! responder (the plan gives it to the customer's admin).
 
 mod common;
 
@@ -139,6 +139,12 @@ async fn a_customer_acknowledges_an_escalated_ticket_from_its_page() {
     );
     let clocks = b.text("#clocks").await;
     assert!(clocks.contains("acknowledge: met"), "{clocks}");
+    // A comment, shown as text.
+    b.type_into("#comment-body", "rebooted <script>x()</script> the gateway")
+        .await;
+    b.click("#comment-form button").await;
+    let comments = b.wait_text("#comments", "rebooted", SECS).await;
+    assert!(comments.contains("<script>x()</script>"), "{comments}");
 
     b.quit().await;
     drop(server);

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use garrison_app::AppError;
 use garrison_core::sla::{ClockKind, ClockState};
-use garrison_core::ticket::{OwnerPlan, Status, Ticket, TicketChange};
+use garrison_core::ticket::{OwnerPlan, Status, Ticket, TicketChange, TicketComment};
 use garrison_store::TicketQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -207,6 +207,40 @@ impl From<TicketChange> for ChangeDto {
     }
 }
 
+/// A comment on a ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketCommentDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    pub author: String,
+    pub body: String,
+    /// Shown to the customer; otherwise MSSP-internal.
+    pub shared: bool,
+    #[schema(format = "date-time")]
+    pub created_at: String,
+}
+
+impl From<TicketComment> for TicketCommentDto {
+    fn from(c: TicketComment) -> Self {
+        Self {
+            id: c.id.to_string(),
+            author: c.author,
+            body: c.body,
+            shared: c.shared,
+            created_at: c.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A comment to add (the customer's are always shared).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketCommentRequest {
+    pub body: String,
+    #[serde(default)]
+    pub shared: bool,
+}
+
 /// A page of tickets.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketPage {
@@ -222,6 +256,8 @@ pub struct TicketDetailDto {
     #[serde(flatten)]
     pub ticket: TicketDto,
     pub changes: Vec<ChangeDto>,
+    /// MSSP staff see every comment; the customer's people the shared ones.
+    pub comments: Vec<TicketCommentDto>,
 }
 
 /// Where to move a ticket, and why (required to resolve and to reopen).
@@ -268,6 +304,7 @@ pub async fn show(
     Ok(Json(TicketDetailDto {
         ticket: TicketDto::from(d.ticket).with_clocks(d.clocks),
         changes: d.changes.into_iter().map(Into::into).collect(),
+        comments: d.comments.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -290,4 +327,21 @@ pub async fn set_status(
     let t = app.move_ticket(&p, id, to, &req.reason).await?;
     let clocks = app.ticket_clocks(&p, &t).await?;
     Ok(Json(TicketDto::from(t).with_clocks(clocks)))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{ticket_id}/comments", tag = "tickets", request_body = TicketCommentRequest,
+    params(("ticket_id" = String, Path, format = "uuid")),
+    responses((status = 201, body = TicketCommentDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn comment(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<String>,
+    Body(req): Body<TicketCommentRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<TicketCommentDto>)> {
+    let c = s
+        .app()
+        .comment_ticket(&p, parse_id(&id)?, &req.body, req.shared)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(c.into())))
 }

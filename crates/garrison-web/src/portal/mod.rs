@@ -138,6 +138,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "offense-reopened" => "The offense was reopened.",
         "offense-escalation" => "Escalated: the offense's ticket is open.",
         "ticket-moved" => "The ticket was moved.",
+        "ticket-commented" => "The comment was added.",
         "offense-commented" => "The comment was added.",
         "weights-saved" => "The risk weights were saved and every asset of the tenant rescored.",
         _ => return None,

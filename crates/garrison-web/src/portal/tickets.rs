@@ -162,6 +162,16 @@ struct TicketPage {
     clocks: Vec<Clock>,
     moves: Vec<Move>,
     changes: Vec<Change>,
+    comments: Vec<CommentRow>,
+    can_comment: bool,
+    is_mssp: bool,
+}
+
+struct CommentRow {
+    author: String,
+    at: String,
+    body: String,
+    shared: bool,
 }
 
 fn label(to: Status) -> &'static str {
@@ -246,6 +256,18 @@ pub async fn show(
         clocks: clock_rows(d.clocks),
         moves,
         changes,
+        comments: d
+            .comments
+            .iter()
+            .map(|c| CommentRow {
+                author: c.author.clone(),
+                at: c.created_at.short(),
+                body: c.body.clone(),
+                shared: c.shared,
+            })
+            .collect(),
+        can_comment: p.role() != garrison_core::Role::CustomerViewer,
+        is_mssp: p.role().is_mssp(),
     };
     Ok(page_with_status(&page, None))
 }
@@ -276,4 +298,31 @@ pub async fn set_status(
         .move_ticket(&f.session.principal, id, to, &f.form.reason)
         .await?;
     Ok(see_other(&format!("/tickets/{id}?notice=ticket-moved")))
+}
+
+/// A comment form.
+#[derive(Debug, Deserialize, Default)]
+pub struct CommentForm {
+    body: String,
+    /// A checkbox: present when shared.
+    #[serde(default)]
+    shared: Option<String>,
+}
+
+/// `POST /tickets/{ticket_id}/comments`.
+pub async fn comment(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Signed, CommentForm>,
+) -> PortalResult {
+    let id: TicketId = parse_id(&id)?;
+    s.app()
+        .comment_ticket(
+            &f.session.principal,
+            id,
+            &f.form.body,
+            f.form.shared.is_some(),
+        )
+        .await?;
+    Ok(see_other(&format!("/tickets/{id}?notice=ticket-commented")))
 }
