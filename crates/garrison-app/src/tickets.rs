@@ -48,7 +48,13 @@ fn refusal(e: Refusal, to: Status, role: Role) -> AppError {
 }
 
 /// The ticket an offense opens.
-fn from_offense(o: &Offense, reason: &str, p: &Principal, now: garrison_core::Timestamp) -> Ticket {
+fn from_offense(
+    o: &Offense,
+    plan: OwnerPlan,
+    reason: &str,
+    p: &Principal,
+    now: garrison_core::Timestamp,
+) -> Ticket {
     let title: String = o.detector.title.chars().take(MAX_TITLE_CHARS).collect();
     let mut ticket = Ticket {
         id: TicketId::new(),
@@ -62,7 +68,7 @@ fn from_offense(o: &Offense, reason: &str, p: &Principal, now: garrison_core::Ti
         priority: derive_priority(o.breakdown.magnitude, None),
         priority_reason: None,
         status: Status::New,
-        plan: OwnerPlan::seeded(TicketType::SecurityIncident),
+        plan,
         offense_id: Some(o.id),
         milestones: garrison_core::ticket::Milestones::default(),
         created_by: p.user_id(),
@@ -93,7 +99,10 @@ impl App {
         }
         let scope = crate::admin::scope(p, offense.tenant_id)?;
         let now = self.clock.now();
-        let ticket = from_offense(&offense, reason.trim(), p, now);
+        let plan = self
+            .plan_for(p, offense.tenant_id, TicketType::SecurityIncident)
+            .await?;
+        let ticket = from_offense(&offense, plan, reason.trim(), p, now);
         let entry = AuditEntry::by(p, now, Action::TicketOpened)
             .tenant(Some(offense.tenant_id))
             .target(format!("ticket:{}", ticket.id))
@@ -112,6 +121,79 @@ impl App {
                 .ok_or(AppError::NotFound),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The tenant's plan for a ticket type: its own, else the seeded one.
+    async fn plan_for(
+        &self,
+        p: &Principal,
+        tenant: garrison_core::TenantId,
+        t: TicketType,
+    ) -> AppResult<OwnerPlan> {
+        Ok(self
+            .store
+            .ticket_plans(&p.access(), tenant)
+            .await?
+            .into_iter()
+            .find(|(ty, _)| *ty == t)
+            .map_or_else(|| OwnerPlan::seeded(t), |(_, plan)| plan))
+    }
+
+    /// The owner plan of every ticket type for a tenant, and whether it is
+    /// the tenant's own (else the seeded one).
+    ///
+    /// # Errors
+    /// `NotFound` for a tenant the principal does not see.
+    pub async fn ticket_plans(
+        &self,
+        p: &Principal,
+        tenant: garrison_core::TenantId,
+    ) -> AppResult<Vec<(TicketType, OwnerPlan, bool)>> {
+        let scope = crate::admin::scope(p, tenant)?;
+        self.store.find_tenant(&scope).await?;
+        require(p, Permission::OffenseRead)?;
+        let own = self.store.ticket_plans(&p.access(), tenant).await?;
+        Ok(TicketType::ALL
+            .iter()
+            .map(|&t| match own.iter().find(|(ty, _)| *ty == t) {
+                Some((_, plan)) => (t, plan.clone(), true),
+                None => (t, OwnerPlan::seeded(t), false),
+            })
+            .collect())
+    }
+
+    /// Sets a tenant's owner plan for a ticket type (the customer's admin
+    /// with the MSSP's admin); tickets already open keep theirs.
+    ///
+    /// # Errors
+    /// `NotFound` for a tenant the principal does not see; `Forbidden`
+    /// without [`Permission::TenantSettingsManage`]; `Invalid` naming the
+    /// duty given to a viewer.
+    pub async fn set_ticket_plan(
+        &self,
+        p: &Principal,
+        tenant: garrison_core::TenantId,
+        t: TicketType,
+        plan: &OwnerPlan,
+    ) -> AppResult<()> {
+        let scope = crate::admin::scope(p, tenant)?;
+        self.store.find_tenant(&scope).await?;
+        require(p, Permission::TenantSettingsManage)?;
+        plan.validate()?;
+        let now = self.clock.now();
+        let entry = AuditEntry::by(p, now, Action::TicketPlanChanged)
+            .tenant(Some(tenant))
+            .target(format!("ticket-plan:{t}"))
+            .details(&json!({
+                "research": plan.research.as_str(),
+                "remediate": plan.remediate.as_str(),
+                "approve_closure": plan.approve_closure.as_str(),
+                "informed": plan.informed.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            }));
+        self.store
+            .set_ticket_plan(&scope, t, plan, now, &entry)
+            .await?;
+        Ok(())
     }
 
     /// Tickets in the principal's tenants (or the one named), P1 first.

@@ -69,6 +69,7 @@ pub enum Action {
     TicketOpened,
     TicketStatusChanged,
     TicketCommented,
+    TicketPlanChanged,
 }
 
 impl Action {
@@ -114,6 +115,7 @@ impl Action {
             Self::TicketOpened => "ticket.opened",
             Self::TicketStatusChanged => "ticket.status_changed",
             Self::TicketCommented => "ticket.commented",
+            Self::TicketPlanChanged => "ticket.plan_changed",
             Self::SuppressionCreated => "suppression.created",
             Self::RulesImported => "rules.imported",
             Self::TenantRuleChanged => "rules.tenant_setting_changed",

@@ -150,6 +150,27 @@ impl OwnerPlan {
         }
     }
 
+    /// Checks that the plan can be worked: nobody is a viewer (viewers
+    /// read tickets, they never change them).
+    ///
+    /// # Errors
+    /// An [`Invalid`] naming the duty.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        for (duty, role) in [
+            ("research", self.research),
+            ("remediate", self.remediate),
+            ("approve_closure", self.approve_closure),
+        ] {
+            if role == Role::CustomerViewer {
+                return Err(Invalid::new(
+                    duty,
+                    "a customer viewer only reads tickets: choose a role that can act",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `role` works the ticket (researches or remediates).
     #[must_use]
     pub fn works(&self, role: Role) -> bool {

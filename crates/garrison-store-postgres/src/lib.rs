@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ticket comments",
         sql: include_str!("../migrations/0012_ticket_comments.sql"),
     },
+    Migration {
+        version: 13,
+        name: "ticket plans",
+        sql: include_str!("../migrations/0013_ticket_plans.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Garrison's migration lock.

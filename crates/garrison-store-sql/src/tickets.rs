@@ -6,8 +6,10 @@
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
-use garrison_core::ticket::{Milestones, Ticket, TicketChange, TicketComment};
-use garrison_core::{OffenseId, TenantAccess, TenantScope, TicketId};
+use garrison_core::ticket::{
+    Milestones, OwnerPlan, Ticket, TicketChange, TicketComment, TicketType,
+};
+use garrison_core::{OffenseId, TenantAccess, TenantId, TenantScope, TicketId};
 use garrison_store::{MAX_TICKET_PAGE, Page, StoreError, StoreResult, TicketQuery, TicketStore};
 use sqlx::any::AnyRow;
 
@@ -368,6 +370,58 @@ impl TicketStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn ticket_plans(
+        &self,
+        access: &TenantAccess,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<(TicketType, OwnerPlan)>> {
+        if !access.allows(tenant) {
+            return Err(StoreError::NotFound);
+        }
+        let rows = sqlx::query(
+            "SELECT ticket_type, plan FROM ticket_plans WHERE tenant_id = $1 ORDER BY ticket_type",
+        )
+        .bind(tenant.to_string())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok((parse(r, "ticket_type")?, from_json(r, "plan")?)))
+            .collect()
+    }
+
+    async fn set_ticket_plan(
+        &self,
+        scope: &TenantScope,
+        ticket_type: TicketType,
+        plan: &OwnerPlan,
+        at: garrison_core::Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(plan).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let tenant = scope.tenant_id().to_string();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM ticket_plans WHERE tenant_id = $1 AND ticket_type = $2")
+            .bind(tenant.clone())
+            .bind(ticket_type.as_str())
+            .execute(tx.conn())
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO ticket_plans (tenant_id, ticket_type, plan, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant)
+        .bind(ticket_type.as_str())
+        .bind(json)
+        .bind(at.as_millis())
+        .execute(tx.conn())
+        .await
+        .map_err(db_err)?;
+        self.append_in(tx.conn(), audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn ticket_changes(

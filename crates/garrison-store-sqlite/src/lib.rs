@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ticket comments",
         sql: include_str!("../migrations/0012_ticket_comments.sql"),
     },
+    Migration {
+        version: 13,
+        name: "ticket plans",
+        sql: include_str!("../migrations/0013_ticket_plans.sql"),
+    },
 ];
 
 /// Opens (creating if needed) the database file at `path`. Call [`migrate`]

@@ -4127,6 +4127,43 @@ pub async fn tickets_are_opened_moved_and_isolated(f: &Fixture) {
         Err(StoreError::NotFound)
     ));
 
+    // Owner plans per tenant: set, listed, replaced; invisible to B.
+    use garrison_core::ticket::{OwnerPlan, TicketType};
+    assert_eq!(store.ticket_plans(&only_a, a).await.expect("none yet"), []);
+    let mut plan = OwnerPlan::seeded(TicketType::SecurityIncident);
+    plan.approve_closure = Role::CustomerResponder;
+    let planned = audit(Action::TicketPlanChanged);
+    store
+        .set_ticket_plan(
+            &scope(a),
+            TicketType::SecurityIncident,
+            &plan,
+            t(600),
+            &planned,
+        )
+        .await
+        .expect("plan");
+    plan.informed = vec![Role::MsspAdmin];
+    store
+        .set_ticket_plan(
+            &scope(a),
+            TicketType::SecurityIncident,
+            &plan,
+            t(700),
+            &planned,
+        )
+        .await
+        .expect("plan again");
+    assert_eq!(
+        store.ticket_plans(&only_a, a).await.expect("plans"),
+        [(TicketType::SecurityIncident, plan.clone())]
+    );
+    assert!(matches!(
+        store.ticket_plans(&only_b, a).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.ticket_plans(&only_b, b).await.expect("b's"), []);
+
     // Closed tickets leave the open list.
     let page = store
         .list_tickets(

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use garrison_core::audit::AuditEntry;
-use garrison_core::ticket::{Milestones, Ticket, TicketChange, TicketComment};
+use garrison_core::ticket::{
+    Milestones, OwnerPlan, Ticket, TicketChange, TicketComment, TicketType,
+};
 use garrison_core::{OffenseId, TenantAccess, TenantId, TenantScope, TicketId};
 
 use crate::{Page, StoreResult};
@@ -85,6 +87,23 @@ pub trait TicketStore: Send + Sync {
         id: TicketId,
         internal: bool,
     ) -> StoreResult<Vec<TicketComment>>;
+    /// The owner plans a tenant has set (types left at the seeded plan
+    /// are not listed); `NotFound` for a tenant outside `access`.
+    async fn ticket_plans(
+        &self,
+        access: &TenantAccess,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<(TicketType, OwnerPlan)>>;
+    /// Sets the scope's tenant's plan for a ticket type, with its audit
+    /// record.
+    async fn set_ticket_plan(
+        &self,
+        scope: &TenantScope,
+        ticket_type: TicketType,
+        plan: &OwnerPlan,
+        at: garrison_core::Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
     /// A ticket's status changes, oldest first.
     async fn ticket_changes(
         &self,

@@ -410,6 +410,16 @@ fn build() -> Builder {
     )
     .get(
         Api,
+        "/api/v1/tenants/{tenant_id}/ticket-plans",
+        a_tickets::plans,
+    )
+    .put(
+        Api,
+        "/api/v1/tenants/{tenant_id}/ticket-plans/{ticket_type}",
+        a_tickets::set_plan,
+    )
+    .get(
+        Api,
         "/api/v1/tenants/{tenant_id}/magnitude-weights",
         a_offenses::weights,
     )

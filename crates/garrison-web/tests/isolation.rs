@@ -917,6 +917,24 @@ fn cases() -> BTreeMap<(Method, &'static str), Case> {
             .fresh(Fresh::Ticket)
             .body(|_, _| Body::Json(json!({"to": "acknowledged"}))),
     );
+    // Owner plans: read by all, set by the tenant's and the MSSP's admins.
+    add(
+        M::GET,
+        "/api/v1/tenants/{tenant_id}/ticket-plans",
+        case(true, all(200)),
+    );
+    add(
+        M::PUT,
+        "/api/v1/tenants/{tenant_id}/ticket-plans/{ticket_type}",
+        case(true, only(ADMINS, 200, 403)).body(|_, _| {
+            Body::Json(json!({
+                "research": "mssp-analyst",
+                "remediate": "customer-responder",
+                "approve_closure": "customer-admin",
+                "informed": ["customer-admin"]
+            }))
+        }),
+    );
     // Everyone but a viewer comments (MANAGERS: every role but viewers).
     add(
         M::POST,
@@ -1340,6 +1358,7 @@ fn fill(template: &str, ids: &Ids) -> String {
         .replace("{ingest_token_id}", &ids.ingest_token)
         .replace("{offense_id}", &ids.offense)
         .replace("{ticket_id}", &ids.ticket)
+        .replace("{ticket_type}", "security-incident")
         .replace("{rule_id}", "garrison-port-scan")
         .replace("{file}", "app.css")
 }

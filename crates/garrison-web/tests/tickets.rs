@@ -310,3 +310,116 @@ async fn an_escalated_offense_becomes_a_ticket_worked_and_closed_as_its_plan_say
         1
     );
 }
+
+/// The customer's admin changes the incident plan so that the customer's
+/// responders close incidents: the next escalated offense's ticket carries
+/// the new plan, and a responder closes it; a viewer cannot be given a
+/// duty; another tenant's admin cannot touch the plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_own_plan_governs_its_new_tickets() {
+    let t = TestApp::new().await;
+    let op = t.operator();
+    let acme = t.tenant("acme").await.id;
+    let globex = t.tenant("globex").await.id;
+    let admin = api_of(&t, "admin@acme.test", Role::CustomerAdmin, Some(acme)).await;
+    let responder = api_of(&t, "soc@acme.test", Role::CustomerResponder, Some(acme)).await;
+    let other = api_of(&t, "admin@globex.test", Role::CustomerAdmin, Some(globex)).await;
+    let plan_path = format!("/api/v1/tenants/{acme}/ticket-plans/security-incident");
+    let plan = json!({
+        "research": "mssp-analyst",
+        "remediate": "customer-responder",
+        "approve_closure": "customer-responder",
+        "informed": ["customer-admin"]
+    });
+    assert_eq!(
+        other
+            .api(Method::PUT, &plan_path, Some(plan.clone()))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        responder
+            .api(Method::PUT, &plan_path, Some(plan.clone()))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let viewer_plan = json!({
+        "research": "mssp-analyst", "remediate": "customer-viewer",
+        "approve_closure": "customer-admin", "informed": []
+    });
+    let r = admin.api(Method::PUT, &plan_path, Some(viewer_plan)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("remediate"), "{}", r.body);
+    let r = admin.api(Method::PUT, &plan_path, Some(plan)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let plans = admin
+        .api(
+            Method::GET,
+            &format!("/api/v1/tenants/{acme}/ticket-plans"),
+            None,
+        )
+        .await
+        .json();
+    let incident = plans
+        .as_array()
+        .expect("plans")
+        .iter()
+        .find(|p| p["ticket_type"] == "security-incident")
+        .expect("incident plan")
+        .clone();
+    assert_eq!(
+        (
+            incident["customised"].as_bool(),
+            incident["approve_closure"].as_str()
+        ),
+        (Some(true), Some("customer-responder"))
+    );
+    assert_eq!(plans.as_array().map(Vec::len), Some(6), "every type listed");
+
+    // A new ticket carries it: the responder resolves and closes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("eve.json");
+    std::fs::write(
+        &path,
+        r#"{"timestamp":"2026-11-23T07:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.9","src_port":51515,"dest_ip":"10.0.0.5","dest_port":445,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2024218,"rev":1,"signature":"ET EXPLOIT SMB exploit attempt","category":"Attempted Administrator Privilege Gain","severity":1}}"#,
+    )
+    .expect("write");
+    t.app
+        .ingest_file(
+            &op,
+            acme,
+            Path::new(&path),
+            Format::SuricataEve,
+            Arc::new(Progress::default()),
+        )
+        .await
+        .expect("ingest");
+    let offense = t
+        .app
+        .list_offenses(&op, &OffenseQuery::default())
+        .await
+        .expect("offenses")
+        .items[0]
+        .id;
+    let ticket = t
+        .app
+        .escalate_offense(&op, offense, "SMB exploit")
+        .await
+        .expect("escalate");
+    assert_eq!(ticket.plan.approve_closure, Role::CustomerResponder);
+    let id = ticket.id.to_string();
+    assert_eq!(
+        status(&responder, &id, "acknowledged", "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&responder, &id, "resolved", "blocked SMB at the edge")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (s, b) = status(&responder, &id, "closed", "").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}

@@ -230,9 +230,10 @@ impl Modify for BearerAuth {
         offenses::escalate, offenses::comment, offenses::suppressions,
         offenses::weights, offenses::set_weights,
         tickets::list, tickets::show, tickets::set_status, tickets::comment,
+        tickets::plans, tickets::set_plan,
         rules::list, rules::tenant_settings, rules::set_tenant_setting, rules::test,
     ),
-    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto, offenses::CommentDto, offenses::SuppressionDto, offenses::AssignRequest, offenses::CloseRequest, offenses::EscalateRequest, offenses::CommentRequest, offenses::WeightsDto, rules::RulesDto, rules::RuleDto, rules::FailedRuleDto, rules::TenantRuleDto, rules::TestRequest, rules::RuleTestDto, tickets::TicketPage, tickets::TicketDto, tickets::TicketDetailDto, tickets::ChangeDto, tickets::PlanDto, tickets::StatusRequest, tickets::ClockDto, tickets::TicketCommentDto, tickets::TicketCommentRequest))
+    components(schemas(ErrorBody, inventory::AssetPage, inventory::FindingPage, events::EventPage, events::EventDto, events::ValueCount, offenses::OffensePage, offenses::OffenseDto, offenses::OffenseDetailDto, offenses::InvolvedAssetDto, offenses::CommentDto, offenses::SuppressionDto, offenses::AssignRequest, offenses::CloseRequest, offenses::EscalateRequest, offenses::CommentRequest, offenses::WeightsDto, rules::RulesDto, rules::RuleDto, rules::FailedRuleDto, rules::TenantRuleDto, rules::TestRequest, rules::RuleTestDto, tickets::TicketPage, tickets::TicketDto, tickets::TicketDetailDto, tickets::ChangeDto, tickets::PlanDto, tickets::StatusRequest, tickets::ClockDto, tickets::TicketCommentDto, tickets::TicketCommentRequest, tickets::TicketPlanDto, tickets::PlanRequest))
 )]
 pub struct ApiDoc;
 

@@ -345,3 +345,86 @@ pub async fn comment(
         .await?;
     Ok((axum::http::StatusCode::CREATED, Json(c.into())))
 }
+
+/// A ticket type's owner plan for a tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPlanDto {
+    pub ticket_type: String,
+    #[serde(flatten)]
+    pub plan: PlanDto,
+    /// The tenant's own plan (else the seeded one).
+    pub customised: bool,
+}
+
+/// An owner plan to set: a role for each duty.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    pub research: String,
+    pub remediate: String,
+    pub approve_closure: String,
+    #[serde(default)]
+    pub informed: Vec<String>,
+}
+
+fn role_of(field: &'static str, s: &str) -> Result<garrison_core::Role, AppError> {
+    s.parse()
+        .map_err(|e: garrison_core::role::UnknownRole| AppError::invalid(field, e.to_string()))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/ticket-plans", tag = "tickets",
+    params(("tenant_id" = String, Path, format = "uuid")),
+    responses((status = 200, body = Vec<TicketPlanDto>), (status = 404, body = ErrorBody)))]
+pub async fn plans(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<TicketPlanDto>>> {
+    let plans = s.app().ticket_plans(&p, parse_id(&tenant)?).await?;
+    Ok(Json(
+        plans
+            .into_iter()
+            .map(|(t, plan, customised)| TicketPlanDto {
+                ticket_type: t.as_str().to_owned(),
+                plan: plan.into(),
+                customised,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/ticket-plans/{ticket_type}", tag = "tickets",
+    request_body = PlanRequest,
+    params(("tenant_id" = String, Path, format = "uuid"), ("ticket_type" = String, Path)),
+    responses((status = 200, body = TicketPlanDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_plan(
+    State(s): State<WebState>,
+    ApiAuth(p): ApiAuth,
+    Path((tenant, ticket_type)): Path<(String, String)>,
+    Body(req): Body<PlanRequest>,
+) -> ApiResult<Json<TicketPlanDto>> {
+    let tenant = parse_id(&tenant)?;
+    let t: garrison_core::ticket::TicketType =
+        ticket_type
+            .parse()
+            .map_err(|e: garrison_core::validate::Invalid| {
+                AppError::invalid("ticket_type", e.reason)
+            })?;
+    let plan = OwnerPlan {
+        research: role_of("research", &req.research)?,
+        remediate: role_of("remediate", &req.remediate)?,
+        approve_closure: role_of("approve_closure", &req.approve_closure)?,
+        informed: req
+            .informed
+            .iter()
+            .map(|r| role_of("informed", r))
+            .collect::<Result<_, _>>()?,
+    };
+    s.app().set_ticket_plan(&p, tenant, t, &plan).await?;
+    Ok(Json(TicketPlanDto {
+        ticket_type: t.as_str().to_owned(),
+        plan: plan.into(),
+        customised: true,
+    }))
+}
