@@ -39,36 +39,42 @@ async fn status(api: &TestClient, ticket: &str, to: &str, reason: &str) -> (Stat
     (r.status, body)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_escalated_offense_becomes_a_ticket_worked_and_closed_as_its_plan_says() {
-    let t = TestApp::new().await;
+/// The offense one Suricata alert (an EVE line) raises in `tenant`,
+/// ingested through the pipeline.
+async fn offense_of(
+    t: &TestApp,
+    tenant: garrison_core::TenantId,
+    line: &str,
+) -> garrison_core::offense::Offense {
     let op = t.operator();
-    let acme = t.tenant("acme").await.id;
-    let globex = t.tenant("globex").await.id;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("eve.json");
-    std::fs::write(
-        &path,
-        r#"{"timestamp":"2026-11-23T07:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.9","src_port":51515,"dest_ip":"10.0.0.5","dest_port":3389,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2027512,"rev":1,"signature":"ET EXPLOIT Possible BlueKeep RDP exploit (CVE-2019-0708)","category":"Attempted Administrator Privilege Gain","severity":1}}"#,
-    )
-    .expect("write");
+    std::fs::write(&path, line).expect("write");
     t.app
         .ingest_file(
             &op,
-            acme,
+            tenant,
             Path::new(&path),
             Format::SuricataEve,
             Arc::new(Progress::default()),
         )
         .await
         .expect("ingest");
-    let offense = t
-        .app
+    t.app
         .list_offenses(&op, &OffenseQuery::default())
         .await
         .expect("offenses")
         .items[0]
-        .clone();
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalated_offense_becomes_a_ticket_worked_and_closed_as_its_plan_says() {
+    let t = TestApp::new().await;
+    let op = t.operator();
+    let acme = t.tenant("acme").await.id;
+    let globex = t.tenant("globex").await.id;
+    let offense = offense_of(&t, acme, r#"{"timestamp":"2026-11-23T07:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.9","src_port":51515,"dest_ip":"10.0.0.5","dest_port":3389,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2027512,"rev":1,"signature":"ET EXPLOIT Possible BlueKeep RDP exploit (CVE-2019-0708)","category":"Attempted Administrator Privilege Gain","severity":1}}"#).await;
 
     let (analyst, _) = t.user("analyst@mssp.test", Role::MsspAnalyst, None).await;
     t.app
@@ -379,30 +385,7 @@ async fn a_tenants_own_plan_governs_its_new_tickets() {
     assert_eq!(plans.as_array().map(Vec::len), Some(6), "every type listed");
 
     // A new ticket carries it: the responder resolves and closes.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("eve.json");
-    std::fs::write(
-        &path,
-        r#"{"timestamp":"2026-11-23T07:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.9","src_port":51515,"dest_ip":"10.0.0.5","dest_port":445,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2024218,"rev":1,"signature":"ET EXPLOIT SMB exploit attempt","category":"Attempted Administrator Privilege Gain","severity":1}}"#,
-    )
-    .expect("write");
-    t.app
-        .ingest_file(
-            &op,
-            acme,
-            Path::new(&path),
-            Format::SuricataEve,
-            Arc::new(Progress::default()),
-        )
-        .await
-        .expect("ingest");
-    let offense = t
-        .app
-        .list_offenses(&op, &OffenseQuery::default())
-        .await
-        .expect("offenses")
-        .items[0]
-        .id;
+    let offense = offense_of(&t, acme, r#"{"timestamp":"2026-11-23T07:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.9","src_port":51515,"dest_ip":"10.0.0.5","dest_port":445,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2024218,"rev":1,"signature":"ET EXPLOIT SMB exploit attempt","category":"Attempted Administrator Privilege Gain","severity":1}}"#).await.id;
     let ticket = t
         .app
         .escalate_offense(&op, offense, "SMB exploit")
