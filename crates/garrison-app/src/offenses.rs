@@ -43,9 +43,19 @@ pub struct Closing {
 }
 
 fn reason_text(field: &'static str, s: &str) -> AppResult<String> {
+    bounded_text(field, s, Some("say why"))
+}
+
+/// Text people write (reasons, comments) trimmed and at most
+/// [`MAX_COMMENT_BYTES`]; empty text is refused with `if_empty` when given.
+pub(crate) fn bounded_text(
+    field: &'static str,
+    s: &str,
+    if_empty: Option<&'static str>,
+) -> AppResult<String> {
     let s = s.trim();
-    if s.is_empty() {
-        return Err(AppError::invalid(field, "say why"));
+    if let Some(why) = if_empty.filter(|_| s.is_empty()) {
+        return Err(AppError::invalid(field, why));
     }
     if s.len() > MAX_COMMENT_BYTES {
         return Err(AppError::invalid(

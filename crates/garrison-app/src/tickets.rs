@@ -251,19 +251,7 @@ impl App {
                 "viewers read tickets; they do not change them",
             ));
         }
-        let body = body.trim();
-        if body.is_empty() {
-            return Err(AppError::invalid("body", "write something"));
-        }
-        if body.len() > garrison_core::offense::MAX_COMMENT_BYTES {
-            return Err(AppError::invalid(
-                "body",
-                format!(
-                    "at most {} bytes",
-                    garrison_core::offense::MAX_COMMENT_BYTES
-                ),
-            ));
-        }
+        let body = crate::offenses::bounded_text("body", body, Some("write something"))?;
         let shared = shared || !p.role().is_mssp();
         let scope = crate::admin::scope(p, ticket.tenant_id)?;
         let now = self.clock.now();
@@ -273,7 +261,7 @@ impl App {
             tenant_id: ticket.tenant_id,
             author_id: p.user_id(),
             author: p.label().to_owned(),
-            body: body.to_owned(),
+            body,
             shared,
             created_at: now,
         };
@@ -342,22 +330,13 @@ impl App {
         reason: &str,
     ) -> AppResult<Ticket> {
         let ticket = self.store.find_ticket(&p.access(), id).await?;
-        let reason = reason.trim();
-        if reason.len() > garrison_core::offense::MAX_COMMENT_BYTES {
-            return Err(AppError::invalid(
-                "reason",
-                format!(
-                    "at most {} bytes",
-                    garrison_core::offense::MAX_COMMENT_BYTES
-                ),
-            ));
-        }
+        let reason = crate::offenses::bounded_text("reason", reason, None)?;
         check(
             &ticket.plan,
             ticket.status,
             to,
             Actor::User(p.role()),
-            reason,
+            &reason,
         )
         .map_err(|e| refusal(e, to, p.role()))?;
         let scope = crate::admin::scope(p, ticket.tenant_id)?;
@@ -377,7 +356,7 @@ impl App {
             to,
             actor_id: p.user_id(),
             actor: p.label().to_owned(),
-            reason: reason.to_owned(),
+            reason: reason.clone(),
             at: now,
         };
         let entry = AuditEntry::by(p, now, Action::TicketStatusChanged)
